@@ -1,0 +1,517 @@
+//! Streaming readers for CSV, TSV and JSON Lines quote files.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use super::error::{CorpusError, Position};
+use super::{ColumnSpec, CorpusOptions, Format, Quote, Schema, Warning, options_format};
+
+const BUFFER_BYTES: usize = 1 << 16;
+
+/// Reads quotes one at a time, validating as it goes.
+///
+/// It yields `Err` at most once, then stops. Rows with empty text are skipped (or, under `strict`, are an
+/// error); [`QuoteReader::finish`] returns the schema and the warnings gathered on the way. Memory grows
+/// only with the number of distinct ids (16 bytes of hash and a line number each), never with text.
+pub struct QuoteReader {
+    path: PathBuf,
+    source: Source,
+    schema: Schema,
+    code_sep: String,
+    strict: bool,
+    /// 128-bit hash of each id seen, with the line it was first seen on. A hash, not the string, keeps
+    /// memory small on huge files; at 128 bits a false "duplicate" is out of reach (about 2^-64 at 10^9 ids).
+    seen_ids: HashMap<u128, u64>,
+    n_records: u64,
+    empty_ids: Vec<String>,
+    empty_lines: Vec<u64>,
+    done: bool,
+}
+
+enum Source {
+    Delimited { reader: csv::Reader<BufReader<File>>, record: csv::ByteRecord, index: ColumnIndex },
+    Jsonl { lines: BufReader<File>, buf: Vec<u8>, line: u64, byte_offset: u64, keys: JsonKeys },
+}
+
+/// Field positions of the roles in a delimited file.
+struct ColumnIndex {
+    text: usize,
+    id: Option<usize>,
+    study: Option<usize>,
+    codes: Option<usize>,
+    metadata: Vec<usize>,
+}
+
+/// Field names of the roles in a JSON Lines file, and whether each must be present.
+struct JsonKeys {
+    text: String,
+    id: ColumnSpec,
+    study: ColumnSpec,
+    codes: ColumnSpec,
+}
+
+impl QuoteReader {
+    /// Opens a quote file and reads its header (for CSV and TSV), checking that the named columns exist.
+    pub fn open(path: &Path, options: &CorpusOptions) -> Result<QuoteReader, CorpusError> {
+        let format = options_format(path, options)?;
+        let file = File::open(path).map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
+        let mut schema = Schema::default();
+        let source = match format {
+            Format::Csv | Format::Tsv => {
+                let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+                let mut reader = csv::ReaderBuilder::new()
+                    .delimiter(delimiter)
+                    .has_headers(true)
+                    .flexible(false)
+                    .from_reader(BufReader::with_capacity(BUFFER_BYTES, file));
+                let header = reader.byte_headers().map_err(|e| map_csv_error(path, e, 0))?.clone();
+                if header.is_empty() {
+                    return Err(CorpusError::Empty { path: path.to_path_buf() });
+                }
+                let mut columns = Vec::with_capacity(header.len());
+                for (i, field) in header.iter().enumerate() {
+                    let name = std::str::from_utf8(field).map_err(|_| {
+                        invalid_utf8(path, Position { record: 0, line: 1 }, Some(format!("field {}", i + 1)), 0)
+                    })?;
+                    if let Some(first) = columns.iter().position(|c| c == name) {
+                        return Err(CorpusError::DuplicateColumn {
+                            path: path.to_path_buf(),
+                            column: name.to_string(),
+                            first: first + 1,
+                            second: i + 1,
+                        });
+                    }
+                    columns.push(name.to_string());
+                }
+                let index = resolve_columns(path, &columns, options)?;
+                schema.text = columns[index.text].clone();
+                schema.id = index.id.map(|i| columns[i].clone());
+                schema.study = index.study.map(|i| columns[i].clone());
+                schema.codes = index.codes.map(|i| columns[i].clone());
+                schema.metadata = index.metadata.iter().map(|&i| columns[i].clone()).collect();
+                schema.columns = columns;
+                Source::Delimited { reader, record: csv::ByteRecord::new(), index }
+            }
+            Format::Jsonl => {
+                schema.text = options.text_col.name.clone();
+                Source::Jsonl {
+                    lines: BufReader::with_capacity(BUFFER_BYTES, file),
+                    buf: Vec::new(),
+                    line: 0,
+                    byte_offset: 0,
+                    keys: JsonKeys {
+                        text: options.text_col.name.clone(),
+                        id: options.id_col.clone(),
+                        study: options.study_col.clone(),
+                        codes: options.codes_col.clone(),
+                    },
+                }
+            }
+        };
+        Ok(QuoteReader {
+            path: path.to_path_buf(),
+            source,
+            schema,
+            code_sep: options.code_sep.clone(),
+            strict: options.strict,
+            seen_ids: HashMap::new(),
+            n_records: 0,
+            empty_ids: Vec::new(),
+            empty_lines: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// The columns known so far (for JSON Lines, the keys seen so far).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Ends reading and returns the schema and the warnings.
+    pub fn finish(self) -> (Schema, Vec<Warning>) {
+        let mut warnings = Vec::new();
+        if !self.empty_ids.is_empty() {
+            warnings.push(Warning::EmptyText { ids: self.empty_ids, lines: self.empty_lines });
+        }
+        (self.schema, warnings)
+    }
+
+    /// Reads the next raw record; `Ok(None)` at the end of the file.
+    fn next_raw(&mut self) -> Result<Option<Quote>, CorpusError> {
+        let record_no = self.n_records + 1;
+        let path = self.path.as_path();
+        let quote = match &mut self.source {
+            Source::Delimited { reader, record, index } => {
+                match reader.read_byte_record(record) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(None),
+                    Err(e) => return Err(map_csv_error(path, e, record_no)),
+                }
+                let csv_pos = record.position().expect("csv records carry their position");
+                let pos = Position { record: record_no, line: csv_pos.line() };
+                let field = |i: usize| -> Result<&str, CorpusError> {
+                    std::str::from_utf8(&record[i]).map_err(|_| {
+                        let (byte_offset, error_line) = locate_invalid_utf8(path, csv_pos.byte(), csv_pos.line());
+                        CorpusError::InvalidUtf8 {
+                            path: path.to_path_buf(),
+                            pos,
+                            column: Some(self.schema.columns[i].clone()),
+                            byte_offset,
+                            error_line,
+                        }
+                    })
+                };
+                let text = field(index.text)?.to_string();
+                let id = match index.id {
+                    Some(i) => field(i)?.to_string(),
+                    None => record_no.to_string(),
+                };
+                let study = index.study.map(field).transpose()?.map(str::to_string);
+                let codes = match index.codes {
+                    Some(i) => split_codes(field(i)?, &self.code_sep),
+                    None => Vec::new(),
+                };
+                let metadata =
+                    index.metadata.iter().map(|&i| field(i).map(str::to_string)).collect::<Result<_, _>>()?;
+                Quote { id, study, text, codes, metadata, position: pos }
+            }
+            Source::Jsonl { lines, buf, line, byte_offset, keys } => loop {
+                buf.clear();
+                let n = lines.read_until(b'\n', buf).map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                let line_start = *byte_offset;
+                *byte_offset += n as u64;
+                let mut bytes = buf.as_slice();
+                if *line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                    bytes = &bytes[3..];
+                }
+                let text = std::str::from_utf8(bytes).map_err(|e| {
+                    invalid_utf8(
+                        path,
+                        Position { record: record_no, line: *line },
+                        None,
+                        line_start + (n - bytes.len()) as u64 + e.valid_up_to() as u64,
+                    )
+                })?;
+                if text.trim().is_empty() {
+                    continue;
+                }
+                break parse_json_quote(path, text, *line, record_no, keys, &self.code_sep, &mut self.schema)?;
+            },
+        };
+        Ok(Some(quote))
+    }
+
+    fn next_quote(&mut self) -> Result<Option<Quote>, CorpusError> {
+        loop {
+            let Some(quote) = self.next_raw()? else { return Ok(None) };
+            self.n_records += 1;
+            let id_column = self.schema.id.clone().unwrap_or_else(|| "(record number)".to_string());
+            if quote.id.trim().is_empty() {
+                return Err(CorpusError::EmptyId { path: self.path.clone(), pos: quote.position, column: id_column });
+            }
+            if let Some(&first_line) = self.seen_ids.get(&id_hash(&quote.id)) {
+                return Err(CorpusError::DuplicateId {
+                    path: self.path.clone(),
+                    pos: quote.position,
+                    column: id_column,
+                    id: quote.id,
+                    first_line,
+                });
+            }
+            self.seen_ids.insert(id_hash(&quote.id), quote.position.line);
+            if quote.text.trim().is_empty() {
+                if self.strict {
+                    return Err(CorpusError::EmptyText {
+                        path: self.path.clone(),
+                        pos: quote.position,
+                        column: self.schema.text.clone(),
+                        id: quote.id,
+                    });
+                }
+                self.empty_ids.push(quote.id);
+                self.empty_lines.push(quote.position.line);
+                continue;
+            }
+            return Ok(Some(quote));
+        }
+    }
+}
+
+impl Iterator for QuoteReader {
+    type Item = Result<Quote, CorpusError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_quote() {
+            Ok(Some(quote)) => Some(Ok(quote)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Finds each role's column in the header; a column the user named must exist.
+fn resolve_columns(path: &Path, columns: &[String], options: &CorpusOptions) -> Result<ColumnIndex, CorpusError> {
+    let find = |spec: &ColumnSpec, option: &'static str, required: bool| -> Result<Option<usize>, CorpusError> {
+        match columns.iter().position(|c| *c == spec.name) {
+            Some(i) => Ok(Some(i)),
+            None if required || spec.explicit => Err(CorpusError::MissingColumn {
+                path: path.to_path_buf(),
+                column: spec.name.clone(),
+                option,
+                available: columns.to_vec(),
+                suggestion: closest_name(&spec.name, columns),
+            }),
+            None => Ok(None),
+        }
+    };
+    let text = find(&options.text_col, "--text-col", true)?.expect("required column");
+    let id = find(&options.id_col, "--id-col", false)?;
+    let study = find(&options.study_col, "--study-col", false)?;
+    let codes = find(&options.codes_col, "--codes-col", false)?;
+    let used = [Some(text), id, study, codes];
+    let metadata = (0..columns.len()).filter(|i| !used.contains(&Some(*i))).collect();
+    Ok(ColumnIndex { text, id, study, codes, metadata })
+}
+
+/// The existing name closest to `wanted`, if it is close enough to be a likely typo.
+pub(crate) fn closest_name(wanted: &str, names: &[String]) -> Option<String> {
+    let wanted_folded = wanted.trim().to_lowercase();
+    names
+        .iter()
+        .map(|name| {
+            let folded = name.trim().to_lowercase();
+            let score = if folded == wanted_folded { 1.0 } else { strsim::normalized_damerau_levenshtein(&folded, &wanted_folded) };
+            (score, name)
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, name)| name.clone())
+}
+
+fn split_codes(cell: &str, sep: &str) -> Vec<String> {
+    cell.split(sep).map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
+}
+
+fn id_hash(id: &str) -> u128 {
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        id.hash(&mut h);
+        h.finish() as u128
+    };
+    (half(1) << 64) | half(2)
+}
+
+fn invalid_utf8(path: &Path, pos: Position, column: Option<String>, byte_offset: u64) -> CorpusError {
+    let (byte_offset, error_line) = locate_invalid_utf8(path, byte_offset, pos.line);
+    CorpusError::InvalidUtf8 { path: path.to_path_buf(), pos, column, byte_offset, error_line }
+}
+
+/// Scans the file from `start` (a byte offset on line `start_line`) to the first invalid UTF-8 byte, and
+/// returns its exact byte offset and line. Runs only on the error path, so re-reading is fine.
+fn locate_invalid_utf8(path: &Path, start: u64, start_line: u64) -> (u64, u64) {
+    let scan = || -> std::io::Result<Option<(u64, u64)>> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(start))?;
+        let mut reader = BufReader::with_capacity(BUFFER_BYTES, file);
+        let (mut offset, mut line) = (start, start_line);
+        let mut pending: Vec<u8> = Vec::new(); // bytes of a sequence cut by the chunk boundary
+        loop {
+            let chunk = reader.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok((!pending.is_empty()).then_some((offset, line)));
+            }
+            let n = chunk.len();
+            let mut bytes = std::mem::take(&mut pending);
+            let carried = bytes.len() as u64;
+            bytes.extend_from_slice(chunk);
+            reader.consume(n);
+            let base = offset - carried;
+            match std::str::from_utf8(&bytes) {
+                Ok(_) => {
+                    line += bytes[carried as usize..].iter().filter(|&&b| b == b'\n').count() as u64;
+                    offset = base + bytes.len() as u64;
+                }
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    let newlines = bytes[..valid].iter().filter(|&&b| b == b'\n').count() as u64;
+                    let before = bytes[..(carried as usize).min(valid)].iter().filter(|&&b| b == b'\n').count() as u64;
+                    if e.error_len().is_some() {
+                        return Ok(Some((base + valid as u64, line + newlines - before)));
+                    }
+                    line += newlines - before;
+                    offset = base + bytes.len() as u64;
+                    pending = bytes[valid..].to_vec();
+                }
+            }
+        }
+    };
+    scan().ok().flatten().unwrap_or((start, start_line))
+}
+
+fn map_csv_error(path: &Path, error: csv::Error, record_no: u64) -> CorpusError {
+    let line = error.position().map(|p| p.line()).unwrap_or(0);
+    let message = error.to_string();
+    match error.into_kind() {
+        csv::ErrorKind::Io(source) => CorpusError::Io { path: path.to_path_buf(), source },
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => CorpusError::Ragged {
+            path: path.to_path_buf(),
+            pos: Position { record: record_no, line },
+            expected: expected_len,
+            found: len,
+        },
+        _ => CorpusError::Csv { path: path.to_path_buf(), line, message },
+    }
+}
+
+fn parse_json_quote(
+    path: &Path,
+    line_text: &str,
+    line: u64,
+    record_no: u64,
+    keys: &JsonKeys,
+    code_sep: &str,
+    schema: &mut Schema,
+) -> Result<Quote, CorpusError> {
+    use serde_json::Value;
+    let value: Value = serde_json::from_str(line_text).map_err(|e| {
+        let message = e.to_string();
+        let message = message.rfind(" at line ").map_or(message.clone(), |i| message[..i].to_string());
+        CorpusError::JsonSyntax { path: path.to_path_buf(), line, column: e.column() as u64, message }
+    })?;
+    let Value::Object(object) = value else {
+        let found = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => unreachable!(),
+        };
+        return Err(CorpusError::JsonNotObject { path: path.to_path_buf(), line, found });
+    };
+    let field_error = |field: &str, problem: String| CorpusError::JsonField {
+        path: path.to_path_buf(),
+        line,
+        field: field.to_string(),
+        problem,
+    };
+    for key in object.keys() {
+        if !schema.columns.contains(key) {
+            schema.columns.push(key.clone());
+            let role = [&keys.text, &keys.id.name, &keys.study.name, &keys.codes.name].contains(&key);
+            if !role {
+                schema.metadata.push(key.clone());
+            }
+        }
+    }
+    let text = match object.get(&keys.text) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(field_error(&keys.text, format!("is {}; expected a string", json_kind(other)))),
+        None => return Err(field_error(&keys.text, "is missing; expected the quote text as a string".to_string())),
+    };
+    // A scalar field: a string, or a number written as text; optional unless the user named it.
+    let scalar = |spec: &ColumnSpec| -> Result<Option<String>, CorpusError> {
+        match object.get(&spec.name) {
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Null) | None if !spec.explicit => Ok(None),
+            Some(other) => Err(field_error(&spec.name, format!("is {}; expected a string or a number", json_kind(other)))),
+            None => Err(field_error(&spec.name, "is missing; expected a string or a number".to_string())),
+        }
+    };
+    let id = scalar(&keys.id)?;
+    if id.is_some() {
+        schema.id = Some(keys.id.name.clone());
+    }
+    let id = id.unwrap_or_else(|| record_no.to_string());
+    let study = scalar(&keys.study)?;
+    if study.is_some() {
+        schema.study = Some(keys.study.name.clone());
+    }
+    let codes = match object.get(&keys.codes.name) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.trim().to_string()),
+                other => Err(field_error(&keys.codes.name, format!("holds {}; expected strings", json_kind(other)))),
+            })
+            .filter(|c| !matches!(c, Ok(s) if s.is_empty()))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::String(s)) => split_codes(s, code_sep),
+        Some(Value::Null) | None if !keys.codes.explicit => Vec::new(),
+        Some(other) => {
+            return Err(field_error(&keys.codes.name, format!("is {}; expected a string or an array of strings", json_kind(other))));
+        }
+        None => return Err(field_error(&keys.codes.name, "is missing; expected a string or an array of strings".to_string())),
+    };
+    if object.contains_key(&keys.codes.name) {
+        schema.codes = Some(keys.codes.name.clone());
+    }
+    let metadata = schema
+        .metadata
+        .iter()
+        .map(|key| match object.get(key) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        })
+        .collect();
+    Ok(Quote { id, study, text, codes, metadata, position: Position { record: record_no, line } })
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_name_suggests_typos_and_case() {
+        let names = vec!["quote_id".to_string(), "Text".to_string(), "study".to_string()];
+        assert_eq!(closest_name("text", &names).as_deref(), Some("Text"));
+        assert_eq!(closest_name("studdy", &names).as_deref(), Some("study"));
+        assert_eq!(closest_name("zzzzzz", &names), None);
+    }
+
+    #[test]
+    fn codes_split_and_trim() {
+        assert_eq!(split_codes(" A1 ; B2;;", ";"), ["A1", "B2"]);
+        assert_eq!(split_codes("", ";"), Vec::<String>::new());
+        assert_eq!(split_codes("A1|B2", "|"), ["A1", "B2"]);
+    }
+
+    #[test]
+    fn locate_invalid_utf8_finds_exact_byte_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, b"id,text\n1,ok\n2,\"two\nlines \xE9\"\n").unwrap();
+        // Record 2 starts at byte 13 on line 3; the bad byte is on line 4.
+        assert_eq!(locate_invalid_utf8(&path, 13, 3), (26, 4));
+    }
+}
