@@ -5,10 +5,13 @@
 //! module, and dependencies point one way:
 //!
 //! 1. [`corpus`]: read quotes (CSV, TSV, JSON Lines) with positioned errors. The only stage that reads files.
-//! 2. [`report`]: render results for people and scripts, and write files atomically. The only stage that
+//! 2. [`tokenize`]: turn each quote into normalised terms with byte offsets, in parallel.
+//! 3. [`report`]: render results for people and scripts, and write files atomically. The only stage that
 //!    writes files.
 //!
 //! See `ARCHITECTURE.md` for the whole pipeline and its invariants.
 
 pub mod corpus;
 pub mod report;
+pub mod parallel;
+pub mod tokenize;

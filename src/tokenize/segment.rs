@@ -1,0 +1,254 @@
+//! Word segmentation: where the words of a text start and end.
+//!
+//! Two segmenters, both returning byte ranges into the original text:
+//! - [`unicode_words`]: UAX #29 words (as `unicode-segmentation`'s `unicode_word_indices`), with an ASCII
+//!   fast path per whitespace-separated run that gives exactly the same ranges (tested against the
+//!   reference on arbitrary strings).
+//! - [`python_words`]: maximal runs of Python `re` word characters, as scikit-learn's default token
+//!   pattern `(?u)\b\w\w+\b` sees them, judged on each character's normalised form.
+
+use std::ops::Range;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::python_word::PYTHON_WORD_RANGES;
+
+/// Appends the UAX #29 words of `text` to `out`, as byte ranges, in order.
+///
+/// A word is a UAX #29 segment holding at least one alphanumeric character (`unicode_word_indices`).
+/// Text is cut at ASCII whitespace first (UAX #29 always breaks there); each run that is pure ASCII goes
+/// through a hand-written scanner of the ASCII subset of the rules, the rest through the reference.
+pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_ascii_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < bytes.len() && !is_ascii_space(bytes[i]) {
+            ascii &= bytes[i] < 0x80;
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        if ascii {
+            ascii_words(bytes, start, i, out);
+        } else {
+            // A combining mark right after spaces joins them (WB3d, WB4), so the reference must see
+            // the spaces before a run; it never joins across a newline (WB3a-b) or a non-space.
+            let mut from = start;
+            while from > 0 && bytes[from - 1] == b' ' {
+                from -= 1;
+            }
+            let run = &text[from..i];
+            out.extend(run.unicode_word_indices().map(|(at, w)| from + at..from + at + w.len()));
+        }
+    }
+}
+
+/// ASCII whitespace that is a UAX #29 break on both sides: space (WSegSpace), CR, LF, VT, FF (Newline).
+/// Tab is not here: it is "Other", and a combining mark after it would join it (WB4).
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | 0x0B | 0x0C)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    Underscore,
+    /// `:` (MidLetter): joins letters.
+    MidLetter,
+    /// `.` and `'` (MidNumLet, Single_Quote): join letters, and digits.
+    MidNumLet,
+    /// `,` and `;` (MidNum): join digits.
+    MidNum,
+    Other,
+}
+
+fn class(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        b'_' => Class::Underscore,
+        b':' => Class::MidLetter,
+        b'.' | b'\'' => Class::MidNumLet,
+        b',' | b';' => Class::MidNum,
+        _ => Class::Other,
+    }
+}
+
+/// UAX #29 on ASCII: letters, digits and `_` join (WB5, WB8-10, WB13a-b); a single middle character joins
+/// letter to letter (WB6-7: `:`, `.`, `'`) or digit to digit (WB11-12: `,`, `;`, `.`, `'`).
+fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize>>) {
+    let is_word = |c: Class| matches!(c, Class::Letter | Class::Digit | Class::Underscore);
+    let mut i = start;
+    while i < end {
+        if !is_word(class(bytes[i])) {
+            i += 1;
+            continue;
+        }
+        let word_start = i;
+        let mut alnum = false;
+        loop {
+            let c = class(bytes[i]);
+            alnum |= c != Class::Underscore;
+            i += 1;
+            if i >= end {
+                break;
+            }
+            let next = class(bytes[i]);
+            if is_word(next) {
+                continue;
+            }
+            let after = if i + 1 < end { class(bytes[i + 1]) } else { Class::Other };
+            let joins = match (c, next, after) {
+                (Class::Letter, Class::MidLetter | Class::MidNumLet, Class::Letter) => true,
+                (Class::Digit, Class::MidNum | Class::MidNumLet, Class::Digit) => true,
+                _ => false,
+            };
+            if !joins {
+                break;
+            }
+            i += 1; // the middle character; the loop then takes the letter or digit after it
+        }
+        if alnum {
+            out.push(word_start..i);
+        }
+    }
+}
+
+/// True for the characters Python's `re` matches with `\w` (str patterns; Python 3.11, Unicode 14).
+pub fn is_python_word_char(c: char) -> bool {
+    let cp = c as u32;
+    if cp < 0x80 {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    PYTHON_WORD_RANGES
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// scikit-learn's `(?u)\b\w\w+\b` on a normalised text, mapped back to the original text.
+///
+/// `normalise(text, at, c, buf)` appends the normalised form of the original character `c` at byte `at` (for scikit-learn: its
+/// lowercase, then, with `strip_accents`, its NFKD form without combining marks). Tokens are maximal runs
+/// of at least two Python word characters of the normalised text; each comes back as the term (the
+/// normalised characters) and the byte range of the original characters that produced them.
+pub fn python_words(
+    text: &str,
+    mut normalise: impl FnMut(&str, usize, char, &mut String),
+    mut emit: impl FnMut(&str, Range<usize>),
+) {
+    let mut term = String::new();
+    let mut n_chars = 0usize;
+    let mut range = 0..0;
+    let mut expansion = String::new();
+    for (at, c) in text.char_indices() {
+        expansion.clear();
+        normalise(text, at, c, &mut expansion);
+        for nc in expansion.chars() {
+            if is_python_word_char(nc) {
+                if n_chars == 0 {
+                    range.start = at;
+                }
+                term.push(nc);
+                n_chars += 1;
+                range.end = at + c.len_utf8();
+            } else {
+                if n_chars >= 2 {
+                    emit(&term, range.clone());
+                }
+                term.clear();
+                n_chars = 0;
+            }
+        }
+    }
+    if n_chars >= 2 {
+        emit(&term, range);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn words(text: &str) -> Vec<&str> {
+        let mut ranges = Vec::new();
+        unicode_words(text, &mut ranges);
+        ranges.into_iter().map(|r| &text[r]).collect()
+    }
+
+    fn reference(text: &str) -> Vec<Range<usize>> {
+        text.unicode_word_indices().map(|(at, w)| at..at + w.len()).collect()
+    }
+
+    #[test]
+    fn ascii_cases() {
+        let cases: &[(&str, &[&str])] = &[
+            ("I can't stop: 3.5 days, 1,000 steps", &["I", "can't", "stop", "3.5", "days", "1,000", "steps"]),
+            ("e.g. a:b a..b 1.a a.1 x_y __ _a_", &["e.g", "a:b", "a", "b", "1", "a", "a", "1", "x_y", "_a_"]),
+            ("peers' 'quoted' it's", &["peers", "quoted", "it's"]),
+            ("a1.2 1;2 1'2 1:2", &["a1.2", "1;2", "1'2", "1", "2"]),
+            ("", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), *expected, "{text:?}");
+            assert_eq!(words(text).len(), reference(text).len(), "{text:?}");
+        }
+    }
+
+    fn tricky_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            4 => prop::sample::select(vec![
+                'a', 'Z', '0', '9', '_', ':', '.', '\'', ',', ';', ' ', '\t', '\n', '\r', '-', '"', '!',
+            ]),
+            1 => prop::sample::select(vec![
+                '\u{0301}', '\u{200D}', '\u{00A0}', '\u{2019}', 'é', 'ß', 'λ', 'Ж', 'م', '日', '本', 'カ',
+                '\u{1F600}', '\u{1F3FD}', '٣', '\u{00AD}', '\u{FE0F}', '\u{0915}', '\u{093F}',
+            ]),
+            1 => any::<char>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn fast_path_equals_reference_on_tricky_strings(chars in prop::collection::vec(tricky_char(), 0..40)) {
+            let text: String = chars.into_iter().collect();
+            let mut ranges = Vec::new();
+            unicode_words(&text, &mut ranges);
+            prop_assert_eq!(ranges, reference(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_reference_on_any_string(text in any::<String>()) {
+            let mut ranges = Vec::new();
+            unicode_words(&text, &mut ranges);
+            prop_assert_eq!(ranges, reference(&text));
+        }
+    }
+
+    #[test]
+    fn python_word_chars_differ_from_rust_where_expected() {
+        assert!(is_python_word_char('_'));
+        assert!(!is_python_word_char('\u{0301}'), "combining acute is not \\w in Python");
+        assert!('\u{0945}'.is_alphabetic() && !is_python_word_char('\u{0945}'), "Devanagari vowel sign");
+        assert!(is_python_word_char('٣'), "Arabic-Indic digit");
+        assert!(is_python_word_char('²') && is_python_word_char('½'), "No numbers are \\w");
+        assert!(!is_python_word_char('\''));
+    }
+}
