@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning};
-use themata::report::InspectReport;
+use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning, read_word_list};
+use themata::report::{InspectReport, write_atomic, write_token_line};
+use themata::tokenize::{Compat, Language, NumberPolicy, StopList, StopWordsTiming, TokenizerParams};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Validate a quote file and describe it: quotes, studies, codes, text lengths, warnings.
     Inspect(InspectArgs),
+    /// Show exactly what the machine sees in each quote: its terms, with byte offsets (JSON Lines).
+    Tokenize(TokenizeArgs),
 }
 
 /// Options that say how to read a quote file; shared by every command.
@@ -89,10 +92,145 @@ struct InspectArgs {
     json: bool,
 }
 
+/// A yes/no option whose default depends on --compat.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Toggle {
+    Yes,
+    No,
+}
+
+/// Stemming choice.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Stem {
+    /// Snowball stemming in the --language
+    Snowball,
+    /// No stemming
+    None,
+}
+
+/// Options that say how to turn quotes into terms; shared by every command that tokenizes.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Tokenizer")]
+struct TokenizerArgs {
+    /// Conventions to follow. themata: UAX #29 words (can't, 3.5 stay whole), apostrophes folded, Snowball
+    /// English stop words and stemming. sklearn: scikit-learn TfidfVectorizer's tokens exactly
+    /// ((?u)\b\w\w+\b on lowercased text), no stop words, no stemming. Options given explicitly still apply
+    #[arg(long, value_enum, default_value_t = Compat::Themata)]
+    compat: Compat,
+    /// Full Unicode lowercasing [default: yes]
+    #[arg(long, value_enum, value_name = "YES|NO")]
+    lowercase: Option<Toggle>,
+    /// Strip accents: NFKD, then drop combining characters, as scikit-learn's strip_accents='unicode' [default: no]
+    #[arg(long, value_enum, value_name = "YES|NO")]
+    strip_accents: Option<Toggle>,
+    /// Fold typographic apostrophes (’ ‘ ʼ ＇) to ' [default: yes; no under --compat sklearn]
+    #[arg(long, value_enum, value_name = "YES|NO")]
+    fold_apostrophes: Option<Toggle>,
+    /// Tokens without letters (2015, 3.5): keep, drop, or replace by the term <num>
+    #[arg(long, value_enum, default_value_t = NumberPolicy::Keep)]
+    numbers: NumberPolicy,
+    /// Minimum characters in a word
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    min_len: usize,
+    /// Stop words: none; english (Snowball's 174 words; under --compat sklearn, scikit-learn's 318);
+    /// snowball; sklearn; or a file of words (whitespace-separated, # comments) [default: english; none
+    /// under --compat sklearn]
+    #[arg(long, value_name = "LIST")]
+    stop_words: Option<String>,
+    /// A file of words to add to the stop words
+    #[arg(long, value_name = "FILE")]
+    extra_stop_words: Option<PathBuf>,
+    /// A file of words never treated as stop words (such as not, no, never)
+    #[arg(long, value_name = "FILE")]
+    keep_words: Option<PathBuf>,
+    /// Form n-grams from all words first, then drop n-grams made only of stop words, so that phrases like
+    /// "not valued" survive [default: stop words are removed before n-grams, as scikit-learn]
+    #[arg(long)]
+    stop_words_after_ngrams: bool,
+    /// Stemming: snowball or none [default: snowball; none under --compat sklearn]
+    #[arg(long, value_enum)]
+    stem: Option<Stem>,
+    /// Language of the Snowball stemmer
+    #[arg(long, value_enum, default_value_t = Language::English)]
+    language: Language,
+    /// Smallest and largest word n-gram length, as MIN,MAX
+    #[arg(long, value_name = "MIN,MAX", default_value = "1,1", value_parser = parse_range)]
+    ngram_range: (usize, usize),
+}
+
+fn parse_range(text: &str) -> Result<(usize, usize), String> {
+    let parse = |s: &str| s.trim().parse::<usize>().map_err(|_| format!("expected MIN,MAX such as 1,2; got {text:?}"));
+    let (min, max) = text.split_once(',').ok_or_else(|| format!("expected MIN,MAX such as 1,2; got {text:?}"))?;
+    Ok((parse(min)?, parse(max)?))
+}
+
+impl TokenizerArgs {
+    fn params(&self) -> anyhow::Result<TokenizerParams> {
+        let mut params = TokenizerParams::for_compat(self.compat);
+        let yes = |t: Toggle| matches!(t, Toggle::Yes);
+        if let Some(t) = self.lowercase {
+            params.lowercase = yes(t);
+        }
+        if let Some(t) = self.strip_accents {
+            params.strip_accents = yes(t);
+        }
+        if let Some(t) = self.fold_apostrophes {
+            params.fold_apostrophes = yes(t);
+        }
+        params.numbers = self.numbers;
+        params.min_len = self.min_len;
+        if let Some(list) = &self.stop_words {
+            params.stop_words = match list.as_str() {
+                "none" => StopList::None,
+                "english" => StopList::English,
+                "snowball" => StopList::Snowball,
+                "sklearn" => StopList::Sklearn,
+                path => StopList::Words(read_word_list(Path::new(path)).with_context(|| {
+                    format!("--stop-words {path:?}: expected none, english, snowball, sklearn or a readable word file")
+                })?),
+            };
+        }
+        if let Some(path) = &self.extra_stop_words {
+            params.extra_stop_words = read_word_list(path).context("--extra-stop-words")?;
+        }
+        if let Some(path) = &self.keep_words {
+            params.keep_words = read_word_list(path).context("--keep-words")?;
+        }
+        if self.stop_words_after_ngrams {
+            params.stop_words_timing = StopWordsTiming::AfterNgrams;
+        }
+        match self.stem {
+            Some(Stem::None) => params.stem = None,
+            Some(Stem::Snowball) => params.stem = Some(self.language),
+            None if params.stem.is_some() => params.stem = Some(self.language),
+            None => {}
+        }
+        params.ngram_range = self.ngram_range;
+        Ok(params)
+    }
+}
+
+#[derive(Args)]
+struct TokenizeArgs {
+    /// The quote file (CSV, TSV or JSON Lines)
+    file: PathBuf,
+    #[command(flatten)]
+    columns: ColumnArgs,
+    #[command(flatten)]
+    tokenizer: TokenizerArgs,
+    /// Write JSON Lines to this file (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Worker threads; 0 means every core. Output is the same for any value
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect(&args),
+        Command::Tokenize(args) => tokenize(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,8 +256,35 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     print_stdout(&text)
 }
 
+fn tokenize(args: &TokenizeArgs) -> anyhow::Result<()> {
+    let options = args.columns.options()?;
+    let tokenizer = args.tokenizer.params()?.build()?;
+    // Validate the whole file before writing anything: a bad row at the end must not leave output.
+    let mut reader = QuoteReader::open(&args.file, &options)?;
+    let quotes = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    let (_, warnings) = reader.finish();
+    print_warnings(&warnings);
+    let texts: Vec<&str> = quotes.iter().map(|q| q.text.as_str()).collect();
+    let tokens = tokenizer.tokenize_all(&texts, args.threads);
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        for (quote, tokens) in quotes.iter().zip(&tokens) {
+            write_token_line(out, &quote.id, tokens)?;
+        }
+        Ok(())
+    };
+    match &args.out {
+        Some(path) => write_atomic(path, write).with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            match write(&mut stdout).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => other.context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
 /// Prints warnings that did not stop the run.
-#[allow(dead_code)]
 fn print_warnings(warnings: &[Warning]) {
     for w in warnings {
         eprintln!("warning: {w}");

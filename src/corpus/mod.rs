@@ -211,3 +211,20 @@ pub(crate) fn options_format(path: &Path, options: &CorpusOptions) -> Result<For
         .or_else(|| Format::from_path(path))
         .ok_or_else(|| CorpusError::UnknownFormat { path: path.to_path_buf() })
 }
+
+/// Reads a word list file (stop words, keep words): words separated by whitespace, `#` to the end of a
+/// line is a comment. The file must be UTF-8.
+pub fn read_word_list(path: &Path) -> Result<Vec<String>, CorpusError> {
+    let bytes = std::fs::read(path).map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        CorpusError::InvalidUtf8 {
+            path: path.to_path_buf(),
+            pos: Position { record: 0, line: 1 + valid.iter().filter(|&&b| b == b'\n').count() as u64 },
+            column: None,
+            byte_offset: valid.len() as u64,
+            error_line: 1 + valid.iter().filter(|&&b| b == b'\n').count() as u64,
+        }
+    })?;
+    Ok(crate::tokenize::parse_word_list(&text))
+}

@@ -3,11 +3,13 @@
 //! destination's folder, then renamed, so a failed run never leaves half a file behind.
 
 mod inspect;
+mod tokens;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 pub use inspect::InspectReport;
+pub use tokens::write_token_line;
 
 /// Writes a file atomically: `write` fills a temporary file beside `path`, which is renamed over `path`
 /// only if `write` succeeds. On error the temporary file is removed and `path` is untouched.

@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
 pub use segment::{is_python_word_char, unicode_words};
-pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH};
+pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH, parse_word_list};
 
 use crate::parallel::{CHUNK_DOCS, with_threads};
 

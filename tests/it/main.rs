@@ -1,0 +1,5 @@
+//! The one integration test binary: runs the real `themata` binary on files in temporary folders.
+
+mod bad_input;
+mod commands;
+mod util;
