@@ -12,6 +12,6 @@
 //! See `ARCHITECTURE.md` for the whole pipeline and its invariants.
 
 pub mod corpus;
-pub mod report;
 pub mod parallel;
+pub mod report;
 pub mod tokenize;

@@ -153,12 +153,8 @@ impl std::fmt::Display for Warning {
         match self {
             Warning::EmptyText { ids, lines } => {
                 const SHOWN: usize = 20;
-                let listed: Vec<String> = ids
-                    .iter()
-                    .zip(lines)
-                    .take(SHOWN)
-                    .map(|(id, line)| format!("{id} (line {line})"))
-                    .collect();
+                let listed: Vec<String> =
+                    ids.iter().zip(lines).take(SHOWN).map(|(id, line)| format!("{id} (line {line})")).collect();
                 let more = ids.len().saturating_sub(SHOWN);
                 write!(
                     f,

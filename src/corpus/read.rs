@@ -180,7 +180,9 @@ impl QuoteReader {
             }
             Source::Jsonl { lines, buf, line, byte_offset, keys } => loop {
                 buf.clear();
-                let n = lines.read_until(b'\n', buf).map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
+                let n = lines
+                    .read_until(b'\n', buf)
+                    .map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
                 if n == 0 {
                     return Ok(None);
                 }
@@ -296,7 +298,11 @@ pub(crate) fn closest_name(wanted: &str, names: &[String]) -> Option<String> {
         .iter()
         .map(|name| {
             let folded = name.trim().to_lowercase();
-            let score = if folded == wanted_folded { 1.0 } else { strsim::normalized_damerau_levenshtein(&folded, &wanted_folded) };
+            let score = if folded == wanted_folded {
+                1.0
+            } else {
+                strsim::normalized_damerau_levenshtein(&folded, &wanted_folded)
+            };
             (score, name)
         })
         .filter(|(score, _)| *score >= 0.5)
@@ -432,7 +438,9 @@ fn parse_json_quote(
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
             Some(Value::Null) | None if !spec.explicit => Ok(None),
-            Some(other) => Err(field_error(&spec.name, format!("is {}; expected a string or a number", json_kind(other)))),
+            Some(other) => {
+                Err(field_error(&spec.name, format!("is {}; expected a string or a number", json_kind(other))))
+            }
             None => Err(field_error(&spec.name, "is missing; expected a string or a number".to_string())),
         }
     };
@@ -457,9 +465,17 @@ fn parse_json_quote(
         Some(Value::String(s)) => split_codes(s, code_sep),
         Some(Value::Null) | None if !keys.codes.explicit => Vec::new(),
         Some(other) => {
-            return Err(field_error(&keys.codes.name, format!("is {}; expected a string or an array of strings", json_kind(other))));
+            return Err(field_error(
+                &keys.codes.name,
+                format!("is {}; expected a string or an array of strings", json_kind(other)),
+            ));
         }
-        None => return Err(field_error(&keys.codes.name, "is missing; expected a string or an array of strings".to_string())),
+        None => {
+            return Err(field_error(
+                &keys.codes.name,
+                "is missing; expected a string or an array of strings".to_string(),
+            ));
+        }
     };
     if object.contains_key(&keys.codes.name) {
         schema.codes = Some(keys.codes.name.clone());

@@ -95,7 +95,8 @@ impl InspectReport {
         if !s.metadata.is_empty() {
             let _ = writeln!(out, "metadata  {}", s.metadata.join(", "));
         }
-        let _ = writeln!(out, "quotes    {} ({} skipped, {} bytes of text)", self.quotes, self.skipped, self.text_bytes);
+        let _ =
+            writeln!(out, "quotes    {} ({} skipped, {} bytes of text)", self.quotes, self.skipped, self.text_bytes);
         let _ = write!(out, "studies   {}", self.studies);
         if let Some(d) = &self.quotes_per_study {
             let _ = write!(out, "; quotes per study: {}", describe(d));

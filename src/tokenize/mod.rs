@@ -454,12 +454,11 @@ impl Tokenizer {
             }
             return;
         }
-        let folded: std::borrow::Cow<str> =
-            if p.fold_apostrophes && word.contains(is_typographic_apostrophe) {
-                word.chars().map(|c| if is_typographic_apostrophe(c) { '\'' } else { c }).collect::<String>().into()
-            } else {
-                word.into()
-            };
+        let folded: std::borrow::Cow<str> = if p.fold_apostrophes && word.contains(is_typographic_apostrophe) {
+            word.chars().map(|c| if is_typographic_apostrophe(c) { '\'' } else { c }).collect::<String>().into()
+        } else {
+            word.into()
+        };
         // Whole-word lowercasing, so that a final sigma becomes ς as in Python's str.lower.
         let lowered: std::borrow::Cow<str> = if p.lowercase { folded.to_lowercase().into() } else { folded };
         if p.strip_accents {

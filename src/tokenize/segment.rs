@@ -105,11 +105,11 @@ fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize
                 continue;
             }
             let after = if i + 1 < end { class(bytes[i + 1]) } else { Class::Other };
-            let joins = match (c, next, after) {
-                (Class::Letter, Class::MidLetter | Class::MidNumLet, Class::Letter) => true,
-                (Class::Digit, Class::MidNum | Class::MidNumLet, Class::Digit) => true,
-                _ => false,
-            };
+            let joins = matches!(
+                (c, next, after),
+                (Class::Letter, Class::MidLetter | Class::MidNumLet, Class::Letter)
+                    | (Class::Digit, Class::MidNum | Class::MidNumLet, Class::Digit)
+            );
             if !joins {
                 break;
             }

@@ -16,7 +16,8 @@ fn check(params: TokenizerParams, input: &str, expected: &[&str]) {
 
 #[test]
 fn sklearn_mode_matches_python_fixture() {
-    let fixture: serde_json::Value = serde_json::from_str(include_str!("../../tests/fixtures/sklearn_tokens.json")).unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/fixtures/sklearn_tokens.json")).unwrap();
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 20);
     for case in cases {
@@ -150,8 +151,9 @@ fn offsets_point_at_the_surface_form() {
 
 #[test]
 fn same_tokens_for_any_thread_count() {
-    let texts: Vec<String> =
-        (0..3000).map(|i| format!("Quote {i}: helping others helped me, said peer {} in study S{}", i * 7, i % 34)).collect();
+    let texts: Vec<String> = (0..3000)
+        .map(|i| format!("Quote {i}: helping others helped me, said peer {} in study S{}", i * 7, i % 34))
+        .collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
     let one = tokenizer.tokenize_all(&refs, 1);
@@ -165,7 +167,10 @@ fn invalid_params_are_rejected() {
     let bad = |ngram_range| TokenizerParams { ngram_range, ..TokenizerParams::default() }.build().unwrap_err();
     assert_eq!(bad((0, 1)), TokenizeError::NgramRange { min_n: 0, max_n: 1 });
     assert_eq!(bad((3, 2)), TokenizeError::NgramRange { min_n: 3, max_n: 2 });
-    assert_eq!(TokenizerParams { min_len: 0, ..TokenizerParams::default() }.build().unwrap_err(), TokenizeError::MinLen);
+    assert_eq!(
+        TokenizerParams { min_len: 0, ..TokenizerParams::default() }.build().unwrap_err(),
+        TokenizeError::MinLen
+    );
 }
 
 const SCRIPTS: &[&str] = &[
@@ -182,10 +187,24 @@ const SCRIPTS: &[&str] = &[
 #[test]
 fn non_latin_scripts_never_panic_in_any_language() {
     let languages = [
-        Language::Arabic, Language::Danish, Language::Dutch, Language::English, Language::Finnish,
-        Language::French, Language::German, Language::Greek, Language::Hungarian, Language::Italian,
-        Language::Norwegian, Language::Portuguese, Language::Romanian, Language::Russian, Language::Spanish,
-        Language::Swedish, Language::Tamil, Language::Turkish,
+        Language::Arabic,
+        Language::Danish,
+        Language::Dutch,
+        Language::English,
+        Language::Finnish,
+        Language::French,
+        Language::German,
+        Language::Greek,
+        Language::Hungarian,
+        Language::Italian,
+        Language::Norwegian,
+        Language::Portuguese,
+        Language::Romanian,
+        Language::Russian,
+        Language::Spanish,
+        Language::Swedish,
+        Language::Tamil,
+        Language::Turkish,
     ];
     for language in languages {
         for compat in [Compat::Themata, Compat::Sklearn] {

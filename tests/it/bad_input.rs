@@ -43,7 +43,14 @@ fn named_column_missing_lists_columns_and_suggests() {
         "q.csv",
         b"id,study,Quote\n1,S1,hello there\n",
         &["--text-col", "quote"],
-        &["q.csv", "line 1", "no column named \"quote\"", "--text-col", "\"id\", \"study\", \"Quote\"", "did you mean \"Quote\"?"],
+        &[
+            "q.csv",
+            "line 1",
+            "no column named \"quote\"",
+            "--text-col",
+            "\"id\", \"study\", \"Quote\"",
+            "did you mean \"Quote\"?",
+        ],
     );
     // The default text column must exist too.
     check_bad("q.csv", b"id,txt\n1,hello\n", &[], &["no column named \"text\"", "did you mean \"txt\"?"]);
@@ -66,10 +73,20 @@ fn invalid_utf8_names_line_and_byte_offset() {
     // Byte 0xE9 (latin-1 é) sits at byte 32 of the file, on line 3, in column "text".
     let contents = b"id,study,text\n1,S1,fine\n2,S2,caf\xE9 ok\n";
     assert_eq!(contents.iter().position(|&b| b == 0xE9), Some(32));
-    check_bad("q.csv", contents, &[], &["record 2 (line 3, column \"text\")", "invalid UTF-8 at byte offset 32", "(line 3)"]);
+    check_bad(
+        "q.csv",
+        contents,
+        &[],
+        &["record 2 (line 3, column \"text\")", "invalid UTF-8 at byte offset 32", "(line 3)"],
+    );
     // Inside a multi-line quoted field the bad byte's own line is named.
     check_bad("q.tsv", b"id\ttext\n1\t\"one\ntwo \xFF\"\n", &[], &["record 1 (line 2", "byte offset 19", "(line 3)"]);
-    check_bad("q.jsonl", b"{\"text\": \"ok\"}\n{\"text\": \"caf\xE9\"}\n", &[], &["q.jsonl", "record 2 (line 2)", "byte offset 28"]);
+    check_bad(
+        "q.jsonl",
+        b"{\"text\": \"ok\"}\n{\"text\": \"caf\xE9\"}\n",
+        &[],
+        &["q.jsonl", "record 2 (line 2)", "byte offset 28"],
+    );
 }
 
 #[test]
@@ -93,12 +110,22 @@ fn empty_text_is_skipped_with_a_warning_or_an_error_under_strict() {
     let run = dir.run(&["tokenize", "q.csv"]);
     assert_eq!(run.ok().lines().count(), 2);
     assert!(run.stderr().contains("warning: skipped 2 quote(s)"), "{}", run.stderr());
-    check_bad("q.csv", b"id,text\nq1,hello\nq2,\"  \"\n", &["--strict"], &["record 2 (line 3, column \"text\")", "\"q2\"", "empty"]);
+    check_bad(
+        "q.csv",
+        b"id,text\nq1,hello\nq2,\"  \"\n",
+        &["--strict"],
+        &["record 2 (line 3, column \"text\")", "\"q2\"", "empty"],
+    );
 }
 
 #[test]
 fn jsonl_errors() {
-    check_bad("q.jsonl", b"{\"text\": \"ok\"}\n[1, 2]\n", &[], &["q.jsonl", "line 2", "expected a JSON object", "an array"]);
+    check_bad(
+        "q.jsonl",
+        b"{\"text\": \"ok\"}\n[1, 2]\n",
+        &[],
+        &["q.jsonl", "line 2", "expected a JSON object", "an array"],
+    );
     check_bad("q.jsonl", b"{\"text\": \"ok\"}\n{\"txt\": \"no\"}\n", &[], &["line 2", "field \"text\" is missing"]);
     check_bad("q.jsonl", b"{\"text\": 5}\n", &[], &["line 1", "field \"text\" is a number; expected a string"]);
     check_bad("q.jsonl", b"{\"text\": \"ok\"\n", &[], &["line 1, column", "invalid JSON"]);
@@ -111,7 +138,8 @@ fn bad_options_are_errors_too() {
     dir.write("q.csv", "id,text\n1,hello there\n");
     dir.run(&["tokenize", "q.csv", "--ngram-range", "2,1"]).fails_with(&["n-gram range 2,1"]);
     dir.run(&["tokenize", "q.csv", "--ngram-range", "x"]).fails_with(&["MIN,MAX"]);
-    dir.run(&["tokenize", "q.csv", "--stop-words", "nolist.txt"]).fails_with(&["--stop-words \"nolist.txt\"", "nolist.txt"]);
+    dir.run(&["tokenize", "q.csv", "--stop-words", "nolist.txt"])
+        .fails_with(&["--stop-words \"nolist.txt\"", "nolist.txt"]);
     dir.run(&["inspect", "q.csv", "--code-sep", ""]).fails_with(&["--code-sep"]);
     assert_eq!(dir.files(), ["q.csv"]);
 }

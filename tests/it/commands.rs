@@ -47,7 +47,8 @@ fn ids_default_to_record_numbers_and_jsonl_reads_codes_arrays() {
     assert_eq!(json["codes"], serde_json::json!({"A1": 1, "A2": 1, "A3": 1, "B4": 1}));
     assert_eq!(json["schema"]["metadata"], serde_json::json!(["year"]));
     let out = dir.run(&["tokenize", "q.jsonl"]).ok();
-    let ids: Vec<String> = out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string()).collect();
+    let ids: Vec<String> =
+        out.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string()).collect();
     assert_eq!(ids, ["\"1\"", "\"2\""]);
 }
 
@@ -73,14 +74,18 @@ fn help_explains_every_option_with_its_default() {
     let top = dir.run(&["--help"]).ok();
     assert!(top.contains("inspect") && top.contains("tokenize") && top.contains("Exit status"));
     let inspect = dir.run(&["inspect", "--help"]).ok();
-    for option in ["--format", "--text-col", "--id-col", "--study-col", "--codes-col", "--code-sep", "--strict", "--json"] {
+    for option in
+        ["--format", "--text-col", "--id-col", "--study-col", "--codes-col", "--code-sep", "--strict", "--json"]
+    {
         assert!(inspect.contains(option), "inspect --help lacks {option}");
     }
     for default in ["[default: text]", "[default: id;", "[default: study", "[default: codes", "[default: ;]"] {
         assert!(inspect.contains(default), "inspect --help lacks {default}");
     }
     let tokenize = dir.run(&["tokenize", "--help"]).ok();
-    for option in ["--compat", "--lowercase", "--strip-accents", "--stop-words", "--keep-words", "--ngram-range", "--threads"] {
+    for option in
+        ["--compat", "--lowercase", "--strip-accents", "--stop-words", "--keep-words", "--ngram-range", "--threads"]
+    {
         assert!(tokenize.contains(option), "tokenize --help lacks {option}");
     }
 }
