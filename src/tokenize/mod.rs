@@ -25,10 +25,10 @@ mod python_word;
 mod segment;
 mod stop_words;
 
-use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use unicode_normalization::UnicodeNormalization;
 
 pub use segment::{is_python_word_char, unicode_words};
@@ -220,10 +220,10 @@ impl TokenizerParams {
         };
         let mut tokenizer = Tokenizer {
             params: self.clone(),
-            stop_words: HashSet::new(),
+            stop_words: FxHashSet::default(),
             stemmer: self.stem.map(|l| rust_stemmers::Stemmer::create(l.algorithm())),
         };
-        let keep: HashSet<String> = self.keep_words.iter().map(|w| tokenizer.normalise_word(w)).collect();
+        let keep: FxHashSet<String> = self.keep_words.iter().map(|w| tokenizer.normalise_word(w)).collect();
         tokenizer.stop_words = base
             .iter()
             .chain(&self.extra_stop_words)
@@ -268,7 +268,7 @@ pub struct Token {
 /// A validated tokenizer; cheap to share between threads.
 pub struct Tokenizer {
     params: TokenizerParams,
-    stop_words: HashSet<String>,
+    stop_words: FxHashSet<String>,
     stemmer: Option<rust_stemmers::Stemmer>,
 }
 
@@ -293,7 +293,7 @@ pub struct Scratch {
     terms: String,
     units: Vec<Unit>,
     /// Stem of each distinct normalised word seen (`None`: the stem is the word itself).
-    stems: HashMap<Box<str>, Option<Box<str>>>,
+    stems: FxHashMap<Box<str>, Option<Box<str>>>,
     word: String,
     gram: String,
 }
@@ -340,9 +340,9 @@ impl Tokenizer {
         with_threads(threads, || {
             texts
                 .par_chunks(CHUNK_DOCS)
-                .map(|chunk| {
-                    let mut scratch = Scratch::default();
-                    chunk.iter().map(|text| self.tokenize_with(text, &mut scratch)).collect::<Vec<_>>()
+                // One scratch (and stem memo) per rayon job, not per chunk: the memo stays warm.
+                .map_init(Scratch::default, |scratch, chunk| {
+                    chunk.iter().map(|text| self.tokenize_with(text, scratch)).collect::<Vec<_>>()
                 })
                 .collect::<Vec<_>>()
                 .concat()
@@ -386,6 +386,23 @@ impl Tokenizer {
         scratch.units.clear();
         scratch.terms.clear();
         match self.params.compat {
+            Compat::Themata if text.is_ascii() => {
+                // Lowercase the whole quote once; each word is then a slice of it.
+                let mut ranges = std::mem::take(&mut scratch.ranges);
+                let mut lowered = std::mem::take(&mut scratch.word);
+                ranges.clear();
+                unicode_words(text, &mut ranges);
+                lowered.clear();
+                lowered.push_str(text);
+                if self.params.lowercase {
+                    lowered.make_ascii_lowercase();
+                }
+                for range in &ranges {
+                    self.push_word(&lowered[range.clone()], range.clone(), scratch);
+                }
+                scratch.word = lowered;
+                scratch.ranges = ranges;
+            }
             Compat::Themata => {
                 let mut ranges = std::mem::take(&mut scratch.ranges);
                 ranges.clear();
@@ -415,16 +432,20 @@ impl Tokenizer {
 
     /// Applies length, numbers, stop words and stemming to one normalised word.
     fn push_word(&self, word: &str, source: Range<usize>, scratch: &mut Scratch) {
-        if word.chars().count() < self.params.min_len {
+        let (n_chars, is_number) = if word.is_ascii() {
+            (word.len(), !word.bytes().any(|b| b.is_ascii_alphabetic()))
+        } else {
+            (word.chars().count(), !word.chars().any(char::is_alphabetic))
+        };
+        if n_chars < self.params.min_len {
             return;
         }
-        let is_number = !word.chars().any(char::is_alphabetic);
         let word = match (is_number, self.params.numbers) {
             (true, NumberPolicy::Drop) => return,
             (true, NumberPolicy::Replace) => NUMBER_PLACEHOLDER,
             _ => word,
         };
-        let stop = self.stop_words.contains(word);
+        let stop = !self.stop_words.is_empty() && self.stop_words.contains(word);
         let start = scratch.terms.len();
         match &self.stemmer {
             Some(stemmer) if !stop && !is_number => {

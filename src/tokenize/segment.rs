@@ -20,6 +20,11 @@ use super::python_word::PYTHON_WORD_RANGES;
 /// through a hand-written scanner of the ASCII subset of the rules, the rest through the reference.
 pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
     let bytes = text.as_bytes();
+    if text.is_ascii() {
+        // ASCII whitespace is "Other" to the scanner, so one pass over the whole text is exact.
+        ascii_words(bytes, 0, bytes.len(), out);
+        return;
+    }
     let mut i = 0;
     while i < bytes.len() {
         while i < bytes.len() && is_ascii_space(bytes[i]) {
@@ -69,7 +74,23 @@ enum Class {
     Other,
 }
 
+/// Word-break class of every byte value (non-ASCII bytes never reach the scanner).
+static CLASSES: [Class; 256] = {
+    let mut table = [Class::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = class_of(b as u8);
+        b += 1;
+    }
+    table
+};
+
+#[inline]
 fn class(b: u8) -> Class {
+    CLASSES[b as usize]
+}
+
+const fn class_of(b: u8) -> Class {
     match b {
         b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
         b'0'..=b'9' => Class::Digit,
