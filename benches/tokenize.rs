@@ -25,9 +25,10 @@ fn count_terms(tokenizer: &Tokenizer, texts: &[&str], threads: usize) -> u64 {
         texts
             .par_chunks(CHUNK_DOCS)
             .map_init(Scratch::default, |scratch, chunk| {
+                scratch.reset_terms();
                 let mut n = 0u64;
                 for text in chunk {
-                    tokenizer.for_each_term(text, scratch, |_, _| n += 1);
+                    tokenizer.for_each_term_id(text, scratch, |_, _| n += 1);
                 }
                 n
             })

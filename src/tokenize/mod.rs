@@ -21,6 +21,7 @@
 //! assert_eq!(terms, ["help", "other", "help", "stay", "well"]);
 //! ```
 
+mod intern;
 mod python_word;
 mod segment;
 mod stop_words;
@@ -28,11 +29,13 @@ mod stop_words;
 use std::ops::Range;
 
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use unicode_normalization::UnicodeNormalization;
 
 pub use segment::{is_python_word_char, unicode_words};
 pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH, parse_word_list};
+
+pub use intern::{Interner, KeyInterner, StrInterner, hash_slice};
 
 use crate::parallel::{CHUNK_DOCS, with_threads};
 
@@ -280,29 +283,165 @@ impl std::fmt::Debug for Tokenizer {
 
 impl std::fmt::Debug for Scratch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scratch").field("memoised_stems", &self.stems.len()).finish()
+        f.debug_struct("Scratch").field("words", &self.words.len()).field("terms", &self.terms.len()).finish()
     }
 }
 
-/// Reusable buffers and the stem memo of one thread or chunk. Reusing one across quotes avoids
-/// allocation in the hot loop; the memo is a pure cache, so sharing it never changes results.
+/// Reusable buffers and interned words and terms of one thread or chunk. Reusing one across quotes
+/// avoids allocation and repeated work in the hot loop: each distinct word is normalised, checked
+/// against the stop list and stemmed once, after which a token costs one hash lookup. Ids are local to
+/// the scratch; they are dense and in order of first appearance.
 #[derive(Default)]
 pub struct Scratch {
     ranges: Vec<Range<usize>>,
-    /// Normalised (and stemmed) words of the current quote, back to back.
-    terms: String,
-    units: Vec<Unit>,
-    /// Stem of each distinct normalised word seen (`None`: the stem is the word itself).
-    stems: FxHashMap<Box<str>, Option<Box<str>>>,
     word: String,
     gram: String,
+    /// Normalised words seen, with what each becomes.
+    words: StrInterner,
+    word_fates: Vec<WordFate>,
+    /// Unigram terms (words or stems), each with its term id.
+    unigrams: StrInterner,
+    unigram_terms: Vec<u32>,
+    /// N-grams of 2 to 4 words, packed from their words' term ids (one table per n), with term ids.
+    short_grams: [KeyInterner; 3],
+    short_gram_terms: [Vec<u32>; 3],
+    /// Longer n-grams, with term ids.
+    long_grams: Interner<u32>,
+    long_gram_terms: Vec<u32>,
+    /// What each term id stands for: the ids that [`Tokenizer::for_each_term_id`] emits.
+    terms: Vec<TermKind>,
+    gram_ids: Vec<u32>,
+    /// What each distinct word becomes, for the scratch's whole life (survives
+    /// [`Scratch::reset_terms`]): stop-word checks and stemming run once per word per thread.
+    memo_words: StrInterner,
+    memo_fates: Vec<MemoFate>,
+    /// Texts of the terms in `memo_fates`.
+    memo_terms: StrInterner,
+    units: Vec<Unit>,
+    emitted: Vec<(u32, Range<usize>)>,
+}
+
+impl Scratch {
+    /// Forgets the interned words and terms (ids restart from 0), keeping the word memo and the
+    /// allocations. Call it per chunk of quotes: small tables stay in cache, which is faster than one
+    /// table of every word in a corpus.
+    pub fn reset_terms(&mut self) {
+        self.words.clear();
+        self.word_fates.clear();
+        self.unigrams.clear();
+        self.unigram_terms.clear();
+        for (grams, terms) in self.short_grams.iter_mut().zip(&mut self.short_gram_terms) {
+            grams.clear();
+            terms.clear();
+        }
+        self.long_grams = Interner::default();
+        self.long_gram_terms.clear();
+        self.terms.clear();
+    }
+
+    /// The term behind an id emitted by [`Tokenizer::for_each_term_id`] with this scratch.
+    pub fn term(&self, id: u32) -> std::borrow::Cow<'_, str> {
+        match self.terms[id as usize] {
+            TermKind::Unigram(u) => self.unigrams.resolve(u).into(),
+            _ => {
+                let mut out = String::new();
+                self.write_term(id, &mut out);
+                out.into()
+            }
+        }
+    }
+
+    /// Appends the term behind `id` to `out`.
+    fn write_term(&self, id: u32, out: &mut String) {
+        let push_words = |ids: &[u32], out: &mut String| {
+            for (i, &word) in ids.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                self.write_term(word, out);
+            }
+        };
+        match self.terms[id as usize] {
+            TermKind::Unigram(u) => out.push_str(self.unigrams.resolve(u)),
+            TermKind::ShortGram(n, g) => {
+                let key = self.short_grams[n as usize - 2].resolve(g);
+                let ids: Vec<u32> = (0..n as u32).map(|i| (key >> (32 * i)) as u32).collect();
+                push_words(&ids, out);
+            }
+            TermKind::LongGram(g) => push_words(self.long_grams.resolve(g), out),
+        }
+    }
+
+    /// Number of distinct terms this scratch has seen.
+    pub fn n_terms(&self) -> usize {
+        self.terms.len()
+    }
+
+    fn new_term(&mut self, kind: TermKind) -> u32 {
+        self.terms.push(kind);
+        (self.terms.len() - 1) as u32
+    }
+
+    /// The term id of an n-gram (n >= 2) of units.
+    fn gram_term(&mut self, window: &[Unit]) -> u32 {
+        let n = window.len();
+        if n <= 4 {
+            let key = window.iter().enumerate().fold(0u128, |key, (i, u)| key | (u128::from(u.term) << (32 * i)));
+            let (gram, new) = self.short_grams[n - 2].intern(key);
+            if new {
+                let term = self.new_term(TermKind::ShortGram(n as u8, gram));
+                self.short_gram_terms[n - 2].push(term);
+            }
+            self.short_gram_terms[n - 2][gram as usize]
+        } else {
+            self.gram_ids.clear();
+            self.gram_ids.extend(window.iter().map(|u| u.term));
+            let (gram, new) = self.long_grams.intern(&self.gram_ids);
+            if new {
+                let term = self.new_term(TermKind::LongGram(gram));
+                self.long_gram_terms.push(term);
+            }
+            self.long_gram_terms[gram as usize]
+        }
+    }
+}
+
+/// What a term id stands for.
+#[derive(Clone, Copy, Debug)]
+enum TermKind {
+    /// A word or stem: its id in `unigrams`.
+    Unigram(u32),
+    /// An n-gram of 2 to 4 words: n, and its id in `short_grams[n - 2]`.
+    ShortGram(u8, u32),
+    /// A longer n-gram: its id in `long_grams`.
+    LongGram(u32),
+}
+
+/// What a distinct normalised word becomes, independent of any chunk.
+#[derive(Clone, Copy, Debug)]
+enum MemoFate {
+    Dropped,
+    /// Its term's text (id in `memo_terms`), and whether it is a stop word.
+    Term {
+        text: u32,
+        stop: bool,
+    },
+}
+
+/// What a distinct normalised word becomes.
+#[derive(Clone, Copy, Debug)]
+enum WordFate {
+    /// Too short, or a number under [`NumberPolicy::Drop`].
+    Dropped,
+    /// A term (its id), and whether it is a stop word.
+    Term { term: u32, stop: bool },
 }
 
 /// One word of the current quote.
 #[derive(Clone, Debug)]
 struct Unit {
     source: Range<usize>,
-    term: Range<usize>,
+    term: u32,
     stop: bool,
 }
 
@@ -340,8 +479,9 @@ impl Tokenizer {
         with_threads(threads, || {
             texts
                 .par_chunks(CHUNK_DOCS)
-                // One scratch (and stem memo) per rayon job, not per chunk: the memo stays warm.
+                // One scratch per rayon job (its stem memo stays warm), term tables reset per chunk.
                 .map_init(Scratch::default, |scratch, chunk| {
+                    scratch.reset_terms();
                     chunk.iter().map(|text| self.tokenize_with(text, scratch)).collect::<Vec<_>>()
                 })
                 .collect::<Vec<_>>()
@@ -352,46 +492,61 @@ impl Tokenizer {
     /// Calls `emit(term, source_range)` for every term of `text`, in scikit-learn's order: all
     /// unigrams in text order, then all bigrams, and so on. Allocates nothing once `scratch` is warm.
     pub fn for_each_term(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str, Range<usize>)) {
+        let mut emitted = std::mem::take(&mut scratch.emitted);
+        let mut gram = std::mem::take(&mut scratch.gram);
+        emitted.clear();
+        self.for_each_term_id(text, scratch, |id, range| emitted.push((id, range)));
+        for (id, range) in emitted.drain(..) {
+            match scratch.terms[id as usize] {
+                TermKind::Unigram(u) => emit(scratch.unigrams.resolve(u), range),
+                _ => {
+                    gram.clear();
+                    scratch.write_term(id, &mut gram);
+                    emit(&gram, range);
+                }
+            }
+        }
+        scratch.emitted = emitted;
+        scratch.gram = gram;
+    }
+
+    /// Like [`Tokenizer::for_each_term`], but emits each term's id in `scratch` (see [`Scratch::term`]):
+    /// the fast path for counting, with no string handling per token.
+    pub fn for_each_term_id(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(u32, Range<usize>)) {
         self.words(text, scratch);
-        let Scratch { units, terms, gram, .. } = scratch;
         let (min_n, max_n) = self.params.ngram_range;
         let after = self.params.stop_words_timing == StopWordsTiming::AfterNgrams;
         if !after {
-            units.retain(|u| !u.stop);
+            scratch.units.retain(|u| !u.stop);
         }
+        let units = std::mem::take(&mut scratch.units);
         for n in min_n..=max_n.min(units.len()) {
             for window in units.windows(n) {
                 if after && window.iter().all(|u| u.stop) {
                     continue;
                 }
                 let source = window[0].source.start..window[n - 1].source.end;
-                if n == 1 {
-                    emit(&terms[window[0].term.clone()], source);
-                } else {
-                    gram.clear();
-                    for (i, unit) in window.iter().enumerate() {
-                        if i > 0 {
-                            gram.push(' ');
-                        }
-                        gram.push_str(&terms[unit.term.clone()]);
-                    }
-                    emit(gram, source);
-                }
+                let term = if n == 1 { window[0].term } else { scratch.gram_term(window) };
+                emit(term, source);
             }
         }
+        scratch.units = units;
     }
 
     /// Segments, normalises, filters, marks stop words and stems: fills `scratch.units`.
     fn words(&self, text: &str, scratch: &mut Scratch) {
         scratch.units.clear();
-        scratch.terms.clear();
         match self.params.compat {
-            Compat::Themata if text.is_ascii() => {
+            Compat::Themata | Compat::Sklearn if text.is_ascii() => {
                 // Lowercase the whole quote once; each word is then a slice of it.
                 let mut ranges = std::mem::take(&mut scratch.ranges);
                 let mut lowered = std::mem::take(&mut scratch.word);
                 ranges.clear();
-                unicode_words(text, &mut ranges);
+                if self.params.compat == Compat::Themata {
+                    unicode_words(text, &mut ranges);
+                } else {
+                    segment::ascii_python_words(text.as_bytes(), &mut ranges);
+                }
                 lowered.clear();
                 lowered.push_str(text);
                 if self.params.lowercase {
@@ -430,38 +585,71 @@ impl Tokenizer {
         }
     }
 
-    /// Applies length, numbers, stop words and stemming to one normalised word.
+    /// Applies length, numbers, stop words and stemming to one normalised word, once per distinct word.
     fn push_word(&self, word: &str, source: Range<usize>, scratch: &mut Scratch) {
+        let (id, new) = scratch.words.intern(word);
+        if new {
+            let fate = self.fate(word, scratch);
+            scratch.word_fates.push(fate);
+        }
+        if let WordFate::Term { term, stop } = scratch.word_fates[id as usize] {
+            scratch.units.push(Unit { source, term, stop });
+        }
+    }
+
+    fn fate(&self, word: &str, scratch: &mut Scratch) -> WordFate {
+        let (unigram, new, stop) = if self.stemmer.is_none() && self.stop_words.is_empty() {
+            // Nothing worth remembering across chunks: decide on the spot.
+            let Some((text, _)) = self.length_and_numbers(word) else { return WordFate::Dropped };
+            let (unigram, new) = scratch.unigrams.intern(text);
+            (unigram, new, false)
+        } else {
+            let (memo, new) = scratch.memo_words.intern(word);
+            if new {
+                let fate = self.memo_fate(word, &mut scratch.memo_terms);
+                scratch.memo_fates.push(fate);
+            }
+            let MemoFate::Term { text, stop } = scratch.memo_fates[memo as usize] else {
+                return WordFate::Dropped;
+            };
+            let (unigram, new) = scratch.unigrams.intern(scratch.memo_terms.resolve(text));
+            (unigram, new, stop)
+        };
+        if new {
+            let term = scratch.new_term(TermKind::Unigram(unigram));
+            scratch.unigram_terms.push(term);
+        }
+        WordFate::Term { term: scratch.unigram_terms[unigram as usize], stop }
+    }
+
+    /// The minimum length and the numbers policy: the word to use and whether it is a number, or
+    /// `None` when the word is dropped.
+    fn length_and_numbers<'a>(&self, word: &'a str) -> Option<(&'a str, bool)> {
         let (n_chars, is_number) = if word.is_ascii() {
             (word.len(), !word.bytes().any(|b| b.is_ascii_alphabetic()))
         } else {
             (word.chars().count(), !word.chars().any(char::is_alphabetic))
         };
         if n_chars < self.params.min_len {
-            return;
+            return None;
         }
-        let word = match (is_number, self.params.numbers) {
-            (true, NumberPolicy::Drop) => return,
-            (true, NumberPolicy::Replace) => NUMBER_PLACEHOLDER,
-            _ => word,
+        match (is_number, self.params.numbers) {
+            (true, NumberPolicy::Drop) => None,
+            (true, NumberPolicy::Replace) => Some((NUMBER_PLACEHOLDER, true)),
+            _ => Some((word, is_number)),
+        }
+    }
+
+    /// Length, numbers policy, stop words and stemming, for a word never seen by this scratch.
+    fn memo_fate(&self, word: &str, memo_terms: &mut StrInterner) -> MemoFate {
+        let Some((word, is_number)) = self.length_and_numbers(word) else { return MemoFate::Dropped };
+        let stop = self.stop_words.contains(word);
+        let stem = match &self.stemmer {
+            Some(stemmer) if !stop && !is_number => stem_safely(stemmer, word),
+            _ => None,
         };
-        let stop = !self.stop_words.is_empty() && self.stop_words.contains(word);
-        let start = scratch.terms.len();
-        match &self.stemmer {
-            Some(stemmer) if !stop && !is_number => {
-                let stem = match scratch.stems.get(word) {
-                    Some(stem) => stem.as_deref(),
-                    None => {
-                        let stem = stem_safely(stemmer, word).filter(|s| s != word).map(String::into_boxed_str);
-                        scratch.stems.entry(word.into()).or_insert(stem).as_deref()
-                    }
-                };
-                scratch.terms.push_str(stem.unwrap_or(word));
-            }
-            _ => scratch.terms.push_str(word),
-        }
-        let term = start..scratch.terms.len();
-        scratch.units.push(Unit { source, term, stop });
+        let (text, _) = memo_terms.intern(stem.as_deref().unwrap_or(word));
+        MemoFate::Term { text, stop }
     }
 
     /// Normalises one UAX #29 word: fold apostrophes, lowercase, strip accents.

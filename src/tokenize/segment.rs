@@ -142,6 +142,25 @@ fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize
     }
 }
 
+/// scikit-learn's `(?u)\b\w\w+\b` on ASCII text: maximal runs of `[A-Za-z0-9_]` of length 2 or more.
+pub fn ascii_python_words(bytes: &[u8], out: &mut Vec<Range<usize>>) {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_word(bytes[i]) {
+            i += 1;
+        }
+        if i - start >= 2 {
+            out.push(start..i);
+        }
+    }
+}
+
 /// True for the characters Python's `re` matches with `\w` (str patterns; Python 3.11, Unicode 14).
 pub fn is_python_word_char(c: char) -> bool {
     let cp = c as u32;

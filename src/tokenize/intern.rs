@@ -1,0 +1,262 @@
+//! Interning: map slices (words, id sequences) to dense `u32` ids, hashing each key once and comparing
+//! it once. String-keyed hash maps were the tokenizer's bottleneck; this is what replaced them.
+
+use std::hash::{Hash, Hasher};
+
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
+
+/// Dense ids for distinct slices of `T`, in order of first appearance.
+#[derive(Clone, Debug)]
+pub struct Interner<T> {
+    table: HashTable<u32>,
+    arena: Vec<T>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner { table: HashTable::new(), arena: Vec::new(), spans: Vec::new() }
+    }
+}
+
+/// FxHash of a slice: fast, deterministic, and fine here because keys are not attacker-chosen.
+pub fn hash_slice<T: Hash>(key: &[T]) -> u64 {
+    let mut hasher = FxHasher::default();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl<T: Copy + Eq + Hash> Interner<T> {
+    /// The id of `key`, if interned.
+    pub fn get(&self, key: &[T]) -> Option<u32> {
+        self.table.find(hash_slice(key), |&id| self.resolve(id) == key).copied()
+    }
+
+    /// The id of `key`, interning it if new; the flag says whether it was new.
+    pub fn intern(&mut self, key: &[T]) -> (u32, bool) {
+        let hash = hash_slice(key);
+        if let Some(&id) = self.table.find(hash, |&id| {
+            let (start, end) = self.spans[id as usize];
+            &self.arena[start as usize..end as usize] == key
+        }) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 distinct keys");
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(key);
+        self.spans.push((start, self.arena.len() as u32));
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.table.insert_unique(hash, id, |&other| {
+            let (s, e) = spans[other as usize];
+            hash_slice(&arena[s as usize..e as usize])
+        });
+        (id, true)
+    }
+
+    /// The slice behind an id.
+    pub fn resolve(&self, id: u32) -> &[T] {
+        let (start, end) = self.spans[id as usize];
+        &self.arena[start as usize..end as usize]
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
+/// A fast, well-mixed hash of a 128-bit key (a folded multiply, as foldhash and wyhash use).
+#[inline]
+fn mix(key: u128) -> u64 {
+    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+    const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+    let (lo, hi) = (key as u64 ^ K1, (key >> 64) as u64 ^ K2);
+    let full = (lo as u128).wrapping_mul(hi as u128);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// Packs a string of at most 15 bytes, with its length in the top byte, into a key, without a trip
+/// through memory (overlapping unaligned loads).
+#[inline]
+fn pack_str(s: &[u8]) -> Option<u128> {
+    let n = s.len();
+    let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u64::from(u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes")));
+    let (lo, hi) = match n {
+        0..=3 => (s.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)), 0),
+        4..=7 => (half(0) | (half(n - 4) << (8 * (n - 4))), 0),
+        8 => (word(0), 0),
+        9..=15 => (word(0), word(n - 8) >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some(u128::from(lo) | (u128::from(hi | ((n as u64) << 56)) << 64))
+}
+
+/// Dense ids for 128-bit keys (n-grams packed from their word ids), in order of first appearance.
+#[derive(Clone, Debug, Default)]
+pub struct KeyInterner {
+    table: HashTable<u32>,
+    keys: Vec<u128>,
+}
+
+impl KeyInterner {
+    /// The id of `key`, interning it if new; the flag says whether it was new.
+    #[inline]
+    pub fn intern(&mut self, key: u128) -> (u32, bool) {
+        let hash = mix(key);
+        if let Some(&id) = self.table.find(hash, |&id| self.keys[id as usize] == key) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.keys.len()).expect("fewer than 2^32 distinct keys");
+        self.keys.push(key);
+        let keys = &self.keys;
+        self.table.insert_unique(hash, id, |&other| mix(keys[other as usize]));
+        (id, true)
+    }
+
+    /// Forgets every key, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.keys.clear();
+    }
+
+    /// The key behind an id.
+    pub fn resolve(&self, id: u32) -> u128 {
+        self.keys[id as usize]
+    }
+
+    /// Number of distinct keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+/// Key meaning "this id is a long string": its length byte (255) is never a packed length.
+const LONG: u128 = u128::MAX;
+
+/// Interned strings. Strings of up to 15 bytes (most words) are found by their packed bytes: one
+/// probe in a table of 4-byte slots and one integer compare. Ids are in order of first appearance, so
+/// frequent words get small ids and their keys sit together in cache.
+#[derive(Clone, Debug, Default)]
+pub struct StrInterner {
+    short: HashTable<u32>,
+    long: HashTable<u32>,
+    keys: Vec<u128>,
+    arena: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl StrInterner {
+    #[inline]
+    fn find(&self, bytes: &[u8], packed: Option<u128>) -> Option<u32> {
+        match packed {
+            Some(key) => self.short.find(mix(key), |&id| self.keys[id as usize] == key).copied(),
+            None => self.long.find(hash_slice(bytes), |&id| self.bytes(id) == bytes).copied(),
+        }
+    }
+
+    /// The id of `s`, if interned.
+    #[inline]
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.find(s.as_bytes(), pack_str(s.as_bytes()))
+    }
+
+    /// The id of `s`, interning it if new; the flag says whether it was new.
+    #[inline]
+    pub fn intern(&mut self, s: &str) -> (u32, bool) {
+        let bytes = s.as_bytes();
+        let packed = pack_str(bytes);
+        if let Some(id) = self.find(bytes, packed) {
+            return (id, false);
+        }
+        let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 distinct strings");
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(bytes);
+        self.spans.push((start, self.arena.len() as u32));
+        self.keys.push(packed.unwrap_or(LONG));
+        match packed {
+            Some(key) => {
+                let keys = &self.keys;
+                self.short.insert_unique(mix(key), id, |&other| mix(keys[other as usize]));
+            }
+            None => {
+                let (arena, spans) = (&self.arena, &self.spans);
+                self.long.insert_unique(hash_slice(bytes), id, |&other| {
+                    let (s, e) = spans[other as usize];
+                    hash_slice(&arena[s as usize..e as usize])
+                });
+            }
+        }
+        (id, true)
+    }
+
+    /// Forgets every string, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+        self.keys.clear();
+        self.arena.clear();
+        self.spans.clear();
+    }
+
+    fn bytes(&self, id: u32) -> &[u8] {
+        let (start, end) = self.spans[id as usize];
+        &self.arena[start as usize..end as usize]
+    }
+
+    /// The string behind an id.
+    pub fn resolve(&self, id: u32) -> &str {
+        // Only whole `&str`s go in, so every span is valid UTF-8.
+        std::str::from_utf8(self.bytes(id)).expect("interned strings are UTF-8")
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn interner_agrees_with_a_naive_map(words in prop::collection::vec("[a-c]{0,3}|[a-c]{14,17}|[é😀]{0,6}", 0..200)) {
+            let mut interner = StrInterner::default();
+            let mut naive: Vec<String> = Vec::new();
+            for w in &words {
+                let (id, new) = interner.intern(w);
+                let expected = naive.iter().position(|n| n == w);
+                prop_assert_eq!(new, expected.is_none());
+                if expected.is_none() { naive.push(w.clone()); }
+                prop_assert_eq!(id as usize, naive.iter().position(|n| n == w).unwrap());
+                prop_assert_eq!(interner.resolve(id), w.as_str());
+                prop_assert_eq!(interner.get(w), Some(id));
+            }
+            prop_assert_eq!(interner.len(), naive.len());
+        }
+
+        #[test]
+        fn packing_is_injective(a in "[a-z\u{0}]{0,15}", b in "[a-z\u{0}]{0,15}") {
+            prop_assert_eq!(pack_str(a.as_bytes()) == pack_str(b.as_bytes()), a == b);
+        }
+    }
+}
