@@ -14,4 +14,6 @@
 pub mod corpus;
 pub mod parallel;
 pub mod report;
+pub mod tfidf;
 pub mod tokenize;
+pub mod vocab;

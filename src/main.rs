@@ -9,8 +9,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning, read_word_list};
-use themata::report::{InspectReport, write_atomic, write_token_line};
+use themata::corpus::{Corpus, Quote};
+use themata::report::{
+    InspectReport, OutputDir, write_atomic, write_docs_tsv, write_matrix_market, write_token_line, write_vocab_tsv,
+};
+use themata::tfidf::{Idf, Norm, Tf, TfidfParams};
 use themata::tokenize::{Compat, Language, NumberPolicy, StopList, StopWordsTiming, TokenizerParams};
+use themata::vocab::{DocFreq, VocabParams, count_terms};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +38,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Show exactly what the machine sees in each quote: its terms, with byte offsets (JSON Lines).
     Tokenize(TokenizeArgs),
+    /// Build the TF-IDF matrix: matrix.mtx (Matrix Market), vocab.tsv and docs.tsv in --out DIR.
+    Vectorize(VectorizeArgs),
 }
 
 /// Options that say how to read a quote file; shared by every command.
@@ -226,11 +233,106 @@ struct TokenizeArgs {
     threads: usize,
 }
 
+/// Options that choose the vocabulary (scikit-learn's names and semantics).
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Vocabulary")]
+struct VocabArgs {
+    /// Drop terms in fewer quotes: a count (2) or a proportion of the quotes (0.01), compared unrounded
+    #[arg(long, value_name = "N|P", default_value = "1")]
+    min_df: DocFreq,
+    /// Drop terms in more quotes: a count (500) or a proportion (0.5)
+    #[arg(long, value_name = "N|P", default_value = "1.0")]
+    max_df: DocFreq,
+    /// Keep only the N terms most frequent in the corpus (ties broken by term) [default: all]
+    #[arg(long, value_name = "N")]
+    max_features: Option<usize>,
+    /// Keep only terms used in at least N different studies (needs a study column), so that one prolific
+    /// study's jargon cannot dominate
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_studies: u32,
+}
+
+impl VocabArgs {
+    fn params(&self) -> VocabParams {
+        VocabParams {
+            min_df: self.min_df,
+            max_df: self.max_df,
+            max_features: self.max_features,
+            min_studies: self.min_studies,
+        }
+    }
+}
+
+/// Options that weight the counts (scikit-learn's names and formulas).
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Weighting")]
+struct WeightArgs {
+    /// tf = 1 + ln(count) instead of the raw count
+    #[arg(long)]
+    sublinear_tf: bool,
+    /// tf = 1 for every present term
+    #[arg(long, conflicts_with = "sublinear_tf")]
+    binary: bool,
+    /// idf = ln(n / df) + 1 instead of the default ln((1 + n) / (1 + df)) + 1
+    #[arg(long)]
+    no_smooth_idf: bool,
+    /// No idf: weights are tf alone (scikit-learn's use_idf=False)
+    #[arg(long, conflicts_with = "no_smooth_idf")]
+    no_idf: bool,
+    /// Row normalisation: l2 (Euclidean), l1, or none
+    #[arg(long, value_enum, default_value_t = Norm::L2)]
+    norm: Norm,
+}
+
+impl WeightArgs {
+    fn params(&self) -> TfidfParams {
+        TfidfParams {
+            tf: if self.binary {
+                Tf::Binary
+            } else if self.sublinear_tf {
+                Tf::Sublinear
+            } else {
+                Tf::Raw
+            },
+            idf: if self.no_idf {
+                Idf::None
+            } else if self.no_smooth_idf {
+                Idf::Plain
+            } else {
+                Idf::Smooth
+            },
+            norm: self.norm,
+        }
+    }
+}
+
+#[derive(Args)]
+struct VectorizeArgs {
+    /// The quote file (CSV, TSV or JSON Lines)
+    file: PathBuf,
+    #[command(flatten)]
+    columns: ColumnArgs,
+    #[command(flatten)]
+    tokenizer: TokenizerArgs,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    #[command(flatten)]
+    weights: WeightArgs,
+    /// Folder for matrix.mtx, vocab.tsv and docs.tsv (created if missing; files replaced atomically)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Worker threads; 0 means every core. Output is the same for any value
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+}
+
 fn main() -> ExitCode {
+    START.with(|_| ()); // start the clock before parsing
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Tokenize(args) => tokenize(&args),
+        Command::Vectorize(args) => vectorize(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -282,6 +384,76 @@ fn tokenize(args: &TokenizeArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
+    let mut clock = StageClock::default();
+    let options = args.columns.options()?;
+    let tokenizer = args.tokenizer.params()?.build()?;
+    let corpus = Corpus::load(&args.file, &options)?;
+    print_warnings(&corpus.warnings);
+    let texts = corpus.texts();
+    let studies = study_indices(&corpus.quotes);
+    clock.lap("read");
+    let counts = count_terms(&tokenizer, &texts, studies.as_deref(), args.threads);
+    let n_terms = counts.terms.len();
+    clock.lap("count");
+    let (vocabulary, matrix) = args.vocab.params().prune(counts)?;
+    let model = args.weights.params().fit(vocabulary);
+    let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
+    clock.lap("weight");
+    let mut out = OutputDir::new(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
+    let comment = format!("themata {} tf-idf of {}", env!("CARGO_PKG_VERSION"), display(&args.file));
+    let context = || format!("cannot write to {}", args.out.display());
+    out.write("matrix.mtx", |w| write_matrix_market(w, &weights, &comment)).with_context(context)?;
+    out.write("vocab.tsv", |w| write_vocab_tsv(w, &model)).with_context(context)?;
+    out.write("docs.tsv", |w| write_docs_tsv(w, corpus.quotes.iter().map(|q| q.id.as_str()))).with_context(context)?;
+    out.commit().with_context(context)?;
+    clock.lap("write");
+    eprintln!(
+        "{} quotes, {} terms kept of {}, {} non-zero weights; wrote matrix.mtx, vocab.tsv, docs.tsv to {}",
+        weights.n_rows(),
+        weights.n_cols,
+        n_terms,
+        weights.nnz(),
+        args.out.display()
+    );
+    eprintln!("time: {}", clock.summary());
+    Ok(())
+}
+
+/// Wall-clock time per stage, for the summary line (and the benchmark scripts that parse it).
+#[derive(Default)]
+struct StageClock {
+    last: Option<std::time::Instant>,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl StageClock {
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        let start = *self.last.get_or_insert(START.with(|s| *s));
+        self.laps.push((stage, (now - start).as_secs_f64()));
+        self.last = Some(now);
+    }
+
+    fn summary(&self) -> String {
+        self.laps.iter().map(|(stage, secs)| format!("{stage} {secs:.3}s")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+thread_local! {
+    static START: std::time::Instant = std::time::Instant::now();
+}
+
+/// Each quote's study as a dense index (`u32::MAX` for none), or `None` when no quote has a study.
+fn study_indices(quotes: &[Quote]) -> Option<Vec<u32>> {
+    let mut index: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for study in quotes.iter().filter_map(|q| q.study.as_deref()) {
+        let next = index.len() as u32;
+        index.entry(study).or_insert(next);
+    }
+    (!index.is_empty()).then(|| quotes.iter().map(|q| q.study.as_deref().map_or(u32::MAX, |s| index[s])).collect())
 }
 
 /// Prints warnings that did not stop the run.

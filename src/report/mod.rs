@@ -4,12 +4,14 @@
 
 mod inspect;
 mod tokens;
+mod vectors;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 pub use inspect::InspectReport;
 pub use tokens::write_token_line;
+pub use vectors::{write_docs_tsv, write_matrix_market, write_vocab_tsv};
 
 /// Writes a file atomically: `write` fills a temporary file beside `path`, which is renamed over `path`
 /// only if `write` succeeds. On error the temporary file is removed and `path` is untouched.
@@ -28,6 +30,52 @@ where
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A folder of outputs written all or nothing: files are staged in a temporary folder beside the
+/// destination and moved into it only by [`OutputDir::commit`]; dropped uncommitted, nothing appears.
+pub struct OutputDir {
+    dir: std::path::PathBuf,
+    staging: tempfile::TempDir,
+    files: Vec<String>,
+}
+
+impl OutputDir {
+    /// Prepares to write into `dir` (created on commit if missing).
+    pub fn new(dir: &Path) -> io::Result<OutputDir> {
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent)?;
+        let staging = tempfile::Builder::new().prefix(".themata-staging-").tempdir_in(&parent)?;
+        Ok(OutputDir { dir: dir.to_path_buf(), staging, files: Vec::new() })
+    }
+
+    /// Stages one file.
+    pub fn write<F>(&mut self, name: &str, write: F) -> io::Result<()>
+    where
+        F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    {
+        let file = std::fs::File::create(self.staging.path().join(name))?;
+        let mut out = BufWriter::new(file);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        self.files.push(name.to_string());
+        Ok(())
+    }
+
+    /// Moves every staged file into the destination folder (each move is an atomic rename).
+    pub fn commit(self) -> io::Result<Vec<std::path::PathBuf>> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut written = Vec::new();
+        for name in &self.files {
+            let target = self.dir.join(name);
+            std::fs::rename(self.staging.path().join(name), &target)?;
+            written.push(target);
+        }
+        Ok(written)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,58 @@
+//! What `themata vectorize` writes: the TF-IDF matrix and its row and column labels.
+
+use std::io::{self, Write};
+
+use crate::tfidf::FittedTfidf;
+use crate::vocab::Csr;
+
+/// Writes a sparse matrix in Matrix Market coordinate format (`real general`), readable by
+/// `scipy.io.mmread` and R's `Matrix::readMM`. Indices are 1-based, entries in row-major order, values
+/// in Rust's shortest round-trip notation (so they parse back to the same `f64`).
+pub fn write_matrix_market(out: &mut dyn Write, matrix: &Csr<f64>, comment: &str) -> io::Result<()> {
+    writeln!(out, "%%MatrixMarket matrix coordinate real general")?;
+    for line in comment.lines() {
+        writeln!(out, "% {line}")?;
+    }
+    writeln!(out, "{} {} {}", matrix.n_rows(), matrix.n_cols, matrix.nnz())?;
+    let mut line = String::new();
+    for row in 0..matrix.n_rows() {
+        let (cols, values) = matrix.row(row);
+        for (&col, &value) in cols.iter().zip(values) {
+            use std::fmt::Write as _;
+            line.clear();
+            let _ = writeln!(line, "{} {} {:?}", row + 1, col + 1, value);
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `vocab.tsv`: a header `term, df, idf`, then one row per column of the matrix, in order.
+pub fn write_vocab_tsv(out: &mut dyn Write, model: &FittedTfidf) -> io::Result<()> {
+    let mut writer = csv::WriterBuilder::new().delimiter(b'\t').from_writer(out);
+    let vocab = model.vocabulary();
+    let mut header = vec!["term", "df", "idf"];
+    if vocab.n_studies.is_some() {
+        header.push("studies");
+    }
+    writer.write_record(&header)?;
+    for (col, term) in vocab.terms.iter().enumerate() {
+        let mut record = vec![term.clone(), vocab.df[col].to_string(), format!("{:?}", model.idf()[col])];
+        if let Some(n) = &vocab.n_studies {
+            record.push(n[col].to_string());
+        }
+        writer.write_record(&record)?;
+    }
+    writer.flush()
+}
+
+/// Writes `docs.tsv`: a header `row, id`, then each matrix row (1-based, as in `matrix.mtx`) with its
+/// quote id.
+pub fn write_docs_tsv<'a>(out: &mut dyn Write, ids: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    let mut writer = csv::WriterBuilder::new().delimiter(b'\t').from_writer(out);
+    writer.write_record(["row", "id"])?;
+    for (row, id) in ids.into_iter().enumerate() {
+        writer.write_record([(row + 1).to_string().as_str(), id])?;
+    }
+    writer.flush()
+}

@@ -1,0 +1,562 @@
+//! The `vocab` stage: count terms over a corpus in parallel, then choose the vocabulary.
+//!
+//! Counting runs over contiguous chunks of quotes, each with chunk-local term ids and counts (a partial
+//! result); the merge then gives every term its column in sorted term order (Unicode code point order,
+//! as scikit-learn), so the output never depends on the thread count or on how quotes were chunked.
+//! Pruning follows scikit-learn's `CountVectorizer`: `min_df`/`max_df` (a count or a proportion,
+//! compared unrounded), then `max_features` (by corpus frequency; ties broken by term, which
+//! scikit-learn leaves unspecified). [`VocabParams::min_studies`] is themata's own: keep only terms used
+//! in at least that many studies, so that one prolific study's jargon cannot dominate.
+
+use rayon::prelude::*;
+
+use crate::parallel::with_threads;
+use crate::tokenize::{Scratch, StrInterner, Tokenizer};
+
+/// Quotes per counting chunk: big enough to amortise the chunk's tables, small enough for them to stay
+/// in cache and to balance the threads.
+const CHUNK_DOCS: usize = 1024;
+
+/// Marks a chunk-local term that no quote of the chunk emitted.
+const UNUSED: u32 = u32::MAX;
+
+/// A sparse matrix in compressed sparse row form; column indices within a row are increasing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Csr<T> {
+    /// Number of columns.
+    pub n_cols: usize,
+    /// Row `i` holds entries `indptr[i]..indptr[i + 1]`; `indptr.len()` is the number of rows plus one.
+    pub indptr: Vec<usize>,
+    /// Column of each entry.
+    pub indices: Vec<u32>,
+    /// Value of each entry.
+    pub data: Vec<T>,
+}
+
+impl<T> Csr<T> {
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The columns and values of row `i`.
+    pub fn row(&self, i: usize) -> (&[u32], &[T]) {
+        let range = self.indptr[i]..self.indptr[i + 1];
+        (&self.indices[range.clone()], &self.data[range])
+    }
+}
+
+/// Term statistics and per-quote counts over a whole corpus, before pruning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermCounts {
+    /// Documents counted (every quote given, even one with no terms).
+    pub n_docs: usize,
+    /// Every term seen, sorted by code point.
+    pub terms: Vec<String>,
+    /// Document frequency of each term.
+    pub df: Vec<u64>,
+    /// Corpus frequency (total count) of each term.
+    pub tf: Vec<u64>,
+    /// Number of distinct studies each term occurs in, when studies were given.
+    pub n_studies: Option<Vec<u32>>,
+    /// Count of each term in each quote; columns follow `terms`.
+    pub counts: Csr<u32>,
+}
+
+/// What one chunk of quotes contributes: a partial result with chunk-local term ids.
+struct ChunkCounts {
+    /// Local term texts, back to back; term `i` ends at `term_ends[i]`.
+    term_text: String,
+    term_ends: Vec<usize>,
+    df: Vec<u64>,
+    tf: Vec<u64>,
+    /// Rows with local column ids, in quote order.
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    data: Vec<u32>,
+    /// Sorted, deduplicated (local term, study) pairs, when studies were given.
+    term_studies: Vec<(u32, u32)>,
+}
+
+impl ChunkCounts {
+    fn term(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.term_ends[i - 1] };
+        &self.term_text[start..self.term_ends[i]]
+    }
+}
+
+/// Counts the terms of every quote on `threads` threads (`0` = all cores).
+///
+/// `studies`, if given, holds a study index for each quote (`u32::MAX` for none) and enables
+/// [`TermCounts::n_studies`].
+pub fn count_terms(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, threads: usize) -> TermCounts {
+    if let Some(studies) = studies {
+        assert_eq!(studies.len(), texts.len(), "one study index per quote");
+    }
+    with_threads(threads, || {
+        let chunks: Vec<ChunkCounts> = texts
+            .par_chunks(CHUNK_DOCS)
+            .enumerate()
+            .map_init(Scratch::default, |scratch, (chunk_no, chunk)| {
+                let chunk_studies = studies.map(|s| &s[chunk_no * CHUNK_DOCS..chunk_no * CHUNK_DOCS + chunk.len()]);
+                count_chunk(tokenizer, chunk, chunk_studies, scratch)
+            })
+            .collect();
+        merge_chunks(chunks, texts.len(), studies.is_some())
+    })
+}
+
+fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, scratch: &mut Scratch) -> ChunkCounts {
+    scratch.reset_terms();
+    let mut in_doc: Vec<u32> = Vec::new(); // count of each local term in the current quote
+    let mut touched: Vec<u32> = Vec::new();
+    let (mut df, mut tf) = (Vec::new(), Vec::new());
+    let mut indptr = Vec::with_capacity(texts.len() + 1);
+    indptr.push(0);
+    let (mut indices, mut data) = (Vec::new(), Vec::new());
+    let mut term_studies = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        tokenizer.for_each_term_id(text, scratch, |id, _| {
+            let id = id as usize;
+            if id >= in_doc.len() {
+                in_doc.resize(id + 1, 0);
+            }
+            if in_doc[id] == 0 {
+                touched.push(id as u32);
+            }
+            in_doc[id] += 1;
+        });
+        if df.len() < in_doc.len() {
+            df.resize(in_doc.len(), 0);
+            tf.resize(in_doc.len(), 0);
+        }
+        let study = studies.map(|s| s[i]).filter(|&s| s != u32::MAX);
+        for &id in &touched {
+            let count = std::mem::take(&mut in_doc[id as usize]);
+            df[id as usize] += 1;
+            tf[id as usize] += u64::from(count);
+            indices.push(id);
+            data.push(count);
+            if let Some(study) = study {
+                term_studies.push((id, study));
+            }
+        }
+        touched.clear();
+        indptr.push(indices.len());
+    }
+    term_studies.sort_unstable();
+    term_studies.dedup();
+    let mut term_text = String::new();
+    let mut term_ends = Vec::with_capacity(scratch.n_terms());
+    for id in 0..scratch.n_terms() as u32 {
+        term_text.push_str(&scratch.term(id));
+        term_ends.push(term_text.len());
+    }
+    df.resize(term_ends.len(), 0);
+    tf.resize(term_ends.len(), 0);
+    ChunkCounts { term_text, term_ends, df, tf, indptr, indices, data, term_studies }
+}
+
+/// Merges chunk results: global columns in sorted term order, rows in quote order.
+fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> TermCounts {
+    // Ids in order of first appearance, then the sorted order.
+    let mut global = StrInterner::default();
+    let local_to_first: Vec<Vec<u32>> = chunks
+        .iter()
+        .map(|chunk| {
+            // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
+            (0..chunk.term_ends.len())
+                .map(|i| if chunk.df[i] == 0 { UNUSED } else { global.intern(chunk.term(i)).0 })
+                .collect()
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..global.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| global.resolve(a).cmp(global.resolve(b)));
+    let mut first_to_sorted = vec![0u32; order.len()];
+    for (sorted, &first) in order.iter().enumerate() {
+        first_to_sorted[first as usize] = sorted as u32;
+    }
+    let terms: Vec<String> = order.iter().map(|&first| global.resolve(first).to_string()).collect();
+    let n_terms = terms.len();
+
+    let (mut df, mut tf) = (vec![0u64; n_terms], vec![0u64; n_terms]);
+    let mut study_pairs: Vec<(u32, u32)> = Vec::new();
+    for (chunk, map) in chunks.iter().zip(&local_to_first) {
+        for (local, &first) in map.iter().enumerate().filter(|&(_, &first)| first != UNUSED) {
+            let col = first_to_sorted[first as usize] as usize;
+            df[col] += chunk.df[local];
+            tf[col] += chunk.tf[local];
+        }
+        if with_studies {
+            study_pairs.extend(chunk.term_studies.iter().map(|&(t, s)| (first_to_sorted[map[t as usize] as usize], s)));
+        }
+    }
+    let n_studies = with_studies.then(|| {
+        study_pairs.par_sort_unstable();
+        study_pairs.dedup();
+        let mut n = vec![0u32; n_terms];
+        for (term, _) in study_pairs {
+            n[term as usize] += 1;
+        }
+        n
+    });
+
+    // Rows: translate each chunk's columns, sort each row by column, concatenate in quote order.
+    let translated: Vec<(Vec<usize>, Vec<u32>, Vec<u32>)> = chunks
+        .into_par_iter()
+        .zip(local_to_first.par_iter())
+        .map(|(chunk, map)| {
+            let to_col: Vec<u32> = map
+                .iter()
+                .map(|&first| if first == UNUSED { UNUSED } else { first_to_sorted[first as usize] })
+                .collect();
+            let mut indices = Vec::with_capacity(chunk.indices.len());
+            let mut data = Vec::with_capacity(chunk.data.len());
+            let mut row: Vec<(u32, u32)> = Vec::new();
+            for w in chunk.indptr.windows(2) {
+                row.clear();
+                row.extend((w[0]..w[1]).map(|k| (to_col[chunk.indices[k] as usize], chunk.data[k])));
+                row.sort_unstable_by_key(|&(col, _)| col);
+                indices.extend(row.iter().map(|&(col, _)| col));
+                data.extend(row.iter().map(|&(_, count)| count));
+            }
+            (chunk.indptr, indices, data)
+        })
+        .collect();
+    let nnz: usize = translated.iter().map(|(_, i, _)| i.len()).sum();
+    let mut indptr = Vec::with_capacity(n_docs + 1);
+    indptr.push(0);
+    let (mut indices, mut data) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+    for (chunk_indptr, chunk_indices, chunk_data) in translated {
+        let base = indices.len();
+        indptr.extend(chunk_indptr[1..].iter().map(|&p| base + p));
+        indices.extend(chunk_indices);
+        data.extend(chunk_data);
+    }
+    TermCounts { n_docs, terms, df, tf, n_studies, counts: Csr { n_cols: n_terms, indptr, indices, data } }
+}
+
+/// A document-frequency bound: an absolute count or a proportion of the documents.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocFreq {
+    /// At least / at most this many documents (scikit-learn: an `int`).
+    Count(u64),
+    /// This proportion of the documents, in [0, 1], compared unrounded (scikit-learn: a `float`).
+    Proportion(f64),
+}
+
+impl DocFreq {
+    /// The bound in documents, unrounded: `min_df=0.3` with 5 documents is 1.5 (so df >= 2).
+    pub fn threshold(self, n_docs: usize) -> f64 {
+        match self {
+            DocFreq::Count(n) => n as f64,
+            DocFreq::Proportion(p) => p * n_docs as f64,
+        }
+    }
+}
+
+impl std::str::FromStr for DocFreq {
+    type Err = String;
+
+    /// `"2"` is a count; `"0.3"`, `"1.0"` or `"1e-2"` is a proportion (as scikit-learn's int vs float).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(n) = s.parse::<u64>() {
+            return Ok(DocFreq::Count(n));
+        }
+        match s.parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Ok(DocFreq::Proportion(p)),
+            _ => Err(format!(
+                "expected a whole number of documents (such as 2) or a proportion between 0.0 and 1.0 (such as 0.5); got {s:?}"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for DocFreq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocFreq::Count(n) => write!(f, "{n}"),
+            DocFreq::Proportion(p) => write!(f, "{p:?}"),
+        }
+    }
+}
+
+/// How to choose the vocabulary from the counts.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct VocabParams {
+    /// Drop terms in fewer documents. Default: `Count(1)` (scikit-learn's `min_df=1`).
+    pub min_df: DocFreq,
+    /// Drop terms in more documents. Default: `Proportion(1.0)` (scikit-learn's `max_df=1.0`).
+    pub max_df: DocFreq,
+    /// Keep only this many terms, the most frequent in the corpus. Default: `None` (all).
+    pub max_features: Option<usize>,
+    /// Drop terms used in fewer studies (only with a study column). Default: 1 (no effect).
+    pub min_studies: u32,
+}
+
+impl Default for VocabParams {
+    fn default() -> Self {
+        VocabParams { min_df: DocFreq::Count(1), max_df: DocFreq::Proportion(1.0), max_features: None, min_studies: 1 }
+    }
+}
+
+/// Why no vocabulary could be chosen.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum VocabError {
+    /// `max_df` allows fewer documents than `min_df` requires.
+    #[error("--max-df {max_df} allows at most {max_docs} documents but --min-df {min_df} requires at least {min_docs}")]
+    Bounds {
+        /// The `min_df` given.
+        min_df: DocFreq,
+        /// The `max_df` given.
+        max_df: DocFreq,
+        /// `min_df` in documents.
+        min_docs: f64,
+        /// `max_df` in documents.
+        max_docs: f64,
+    },
+    /// `--min-studies` without study information.
+    #[error("--min-studies {0} needs a study column, but the quotes have no study")]
+    NoStudies(u32),
+    /// Nothing left.
+    #[error(
+        "no term is left after pruning ({n_terms} terms in {n_docs} quotes; --min-df {min_df}, --max-df {max_df}{}); loosen the limits",
+        if *min_studies > 1 { format!(", --min-studies {min_studies}") } else { String::new() }
+    )]
+    Empty {
+        /// Terms before pruning.
+        n_terms: usize,
+        /// Quotes.
+        n_docs: usize,
+        /// The `min_df` given.
+        min_df: DocFreq,
+        /// The `max_df` given.
+        max_df: DocFreq,
+        /// The `min_studies` given.
+        min_studies: u32,
+    },
+}
+
+/// The chosen terms, in column order, with their statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vocabulary {
+    /// Documents the vocabulary was fitted on.
+    pub n_docs: usize,
+    /// Terms, sorted by code point; a term's index is its column.
+    pub terms: Vec<String>,
+    /// Document frequency of each term.
+    pub df: Vec<u64>,
+    /// Corpus frequency of each term.
+    pub tf: Vec<u64>,
+    /// Studies each term occurs in, when known.
+    pub n_studies: Option<Vec<u32>>,
+}
+
+impl VocabParams {
+    /// Chooses the vocabulary and returns it with the count matrix restricted to its columns.
+    pub fn prune(&self, counts: TermCounts) -> Result<(Vocabulary, Csr<u32>), VocabError> {
+        let n_docs = counts.n_docs;
+        let (min_docs, max_docs) = (self.min_df.threshold(n_docs), self.max_df.threshold(n_docs));
+        if max_docs < min_docs {
+            return Err(VocabError::Bounds { min_df: self.min_df, max_df: self.max_df, min_docs, max_docs });
+        }
+        if self.min_studies > 1 && counts.n_studies.is_none() {
+            return Err(VocabError::NoStudies(self.min_studies));
+        }
+        let mut keep: Vec<usize> = (0..counts.terms.len())
+            .filter(|&t| {
+                let df = counts.df[t] as f64;
+                df >= min_docs && df <= max_docs && counts.n_studies.as_ref().is_none_or(|n| n[t] >= self.min_studies)
+            })
+            .collect();
+        if let Some(limit) = self.max_features
+            && keep.len() > limit
+        {
+            // Most frequent first; ties by term (columns are in term order already).
+            keep.sort_by(|&a, &b| counts.tf[b].cmp(&counts.tf[a]).then(a.cmp(&b)));
+            keep.truncate(limit);
+            keep.sort_unstable();
+        }
+        if keep.is_empty() {
+            return Err(VocabError::Empty {
+                n_terms: counts.terms.len(),
+                n_docs,
+                min_df: self.min_df,
+                max_df: self.max_df,
+                min_studies: self.min_studies,
+            });
+        }
+        let mut new_col = vec![u32::MAX; counts.terms.len()];
+        for (col, &t) in keep.iter().enumerate() {
+            new_col[t] = col as u32;
+        }
+        let matrix = select_columns(&counts.counts, &new_col, keep.len());
+        let vocabulary = Vocabulary {
+            n_docs,
+            terms: keep.iter().map(|&t| counts.terms[t].clone()).collect(),
+            df: keep.iter().map(|&t| counts.df[t]).collect(),
+            tf: keep.iter().map(|&t| counts.tf[t]).collect(),
+            n_studies: counts.n_studies.as_ref().map(|n| keep.iter().map(|&t| n[t]).collect()),
+        };
+        Ok((vocabulary, matrix))
+    }
+}
+
+/// Keeps the columns with a new index (`u32::MAX`: dropped); increasing order is preserved.
+fn select_columns(matrix: &Csr<u32>, new_col: &[u32], n_cols: usize) -> Csr<u32> {
+    let mut indptr = Vec::with_capacity(matrix.indptr.len());
+    indptr.push(0);
+    let (mut indices, mut data) = (Vec::with_capacity(matrix.nnz()), Vec::with_capacity(matrix.nnz()));
+    for row in 0..matrix.n_rows() {
+        let (cols, values) = matrix.row(row);
+        for (&col, &value) in cols.iter().zip(values) {
+            let new = new_col[col as usize];
+            if new != u32::MAX {
+                indices.push(new);
+                data.push(value);
+            }
+        }
+        indptr.push(indices.len());
+    }
+    Csr { n_cols, indptr, indices, data }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::{Compat, TokenizerParams};
+    use std::collections::BTreeMap;
+
+    const FIXTURE: [&str; 5] = [
+        "Peer workers said helping others helped them stay well.",
+        "Being a peer gave me purpose and helped my recovery.",
+        "Staff did not value the peer role; pay was low.",
+        "Low pay and unclear roles made the work stressful.",
+        "Sharing my story helped others and helped me.",
+    ];
+
+    fn sklearn() -> Tokenizer {
+        TokenizerParams::for_compat(Compat::Sklearn).build().unwrap()
+    }
+
+    /// The naive oracle: a map per document, summed in one thread.
+    fn naive(tokenizer: &Tokenizer, texts: &[&str]) -> (Vec<String>, Vec<u64>, Vec<BTreeMap<String, u32>>) {
+        let mut df: BTreeMap<String, u64> = BTreeMap::new();
+        let rows: Vec<BTreeMap<String, u32>> = texts
+            .iter()
+            .map(|t| {
+                let mut row = BTreeMap::new();
+                for token in tokenizer.tokenize(t) {
+                    *row.entry(token.term).or_insert(0) += 1;
+                }
+                for term in row.keys() {
+                    *df.entry(term.clone()).or_insert(0) += 1;
+                }
+                row
+            })
+            .collect();
+        (df.keys().cloned().collect(), df.values().copied().collect(), rows)
+    }
+
+    #[test]
+    fn fixture_vocabulary_and_document_frequencies() {
+        let counts = count_terms(&sklearn(), &FIXTURE, None, 2);
+        assert_eq!(counts.terms.len(), 32);
+        let df = |term: &str| counts.df[counts.terms.iter().position(|t| t == term).unwrap()];
+        for term in ["and", "helped", "peer"] {
+            assert_eq!(df(term), 3, "{term}");
+        }
+        for term in ["low", "me", "my", "others", "pay", "the"] {
+            assert_eq!(df(term), 2, "{term}");
+        }
+        let params = VocabParams { min_df: DocFreq::Proportion(0.3), ..VocabParams::default() };
+        let (vocab, _) = params.prune(counts).unwrap();
+        assert_eq!(vocab.terms, ["and", "helped", "low", "me", "my", "others", "pay", "peer", "the"]);
+    }
+
+    #[test]
+    fn fixture_with_stop_words_bigrams_and_min_df() {
+        let tokenizer = TokenizerParams {
+            stop_words: crate::tokenize::StopList::English,
+            ngram_range: (1, 2),
+            ..TokenizerParams::for_compat(Compat::Sklearn)
+        }
+        .build()
+        .unwrap();
+        let counts = count_terms(&tokenizer, &FIXTURE, None, 1);
+        let (vocab, _) = VocabParams { min_df: DocFreq::Count(2), ..VocabParams::default() }.prune(counts).unwrap();
+        assert_eq!(vocab.terms, ["helped", "low", "pay", "peer"]);
+    }
+
+    #[test]
+    fn parallel_counts_equal_the_naive_oracle_for_any_thread_count() {
+        let texts: Vec<String> = (0..5000)
+            .map(|i| format!("{} {} peer {} study{} word{}", FIXTURE[i % 5], i % 7, i % 13, i % 34, i % 1000))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
+        let (terms, df, rows) = naive(&tokenizer, &refs);
+        let one = count_terms(&tokenizer, &refs, None, 1);
+        let missing: Vec<&String> = terms.iter().filter(|t| !one.terms.contains(t)).take(5).collect();
+        let extra: Vec<&String> = one.terms.iter().filter(|t| !terms.contains(t)).take(5).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}, extra {extra:?}");
+        assert_eq!(one.terms, terms);
+        assert_eq!(one.df, df);
+        for (i, row) in rows.iter().enumerate() {
+            let (cols, values) = one.counts.row(i);
+            let got: BTreeMap<String, u32> =
+                cols.iter().zip(values).map(|(&c, &v)| (one.terms[c as usize].clone(), v)).collect();
+            assert_eq!(&got, row, "row {i}");
+        }
+        assert_eq!(one, count_terms(&tokenizer, &refs, None, 2));
+        assert_eq!(one, count_terms(&tokenizer, &refs, None, 5));
+    }
+
+    #[test]
+    fn pruning_follows_sklearn() {
+        let counts = count_terms(&sklearn(), &FIXTURE, None, 1);
+        let prune = |min_df, max_df, max_features| {
+            VocabParams { min_df, max_df, max_features, min_studies: 1 }.prune(counts.clone())
+        };
+        // max_df as a count and as a proportion: df 3 of 5 is 0.6.
+        let (v, _) = prune(DocFreq::Count(1), DocFreq::Count(2), None).unwrap();
+        assert!(!v.terms.contains(&"helped".to_string()) && v.terms.contains(&"low".to_string()));
+        let (v, _) = prune(DocFreq::Count(1), DocFreq::Proportion(0.6), None).unwrap();
+        assert!(v.terms.contains(&"helped".to_string()));
+        // max_features by corpus frequency, ties by term: helped (4), then and, peer (3 each).
+        let (v, m) = prune(DocFreq::Count(1), DocFreq::Proportion(1.0), Some(3)).unwrap();
+        assert_eq!(v.terms, ["and", "helped", "peer"]);
+        assert_eq!(m.n_cols, 3);
+        assert!(matches!(prune(DocFreq::Count(3), DocFreq::Count(2), None), Err(VocabError::Bounds { .. })));
+        assert!(matches!(prune(DocFreq::Count(6), DocFreq::Count(10), None), Err(VocabError::Empty { .. })));
+    }
+
+    #[test]
+    fn min_studies_drops_one_study_jargon() {
+        let texts = ["sputum dots clinic", "sputum dots peer", "clinic peer", "peer work"];
+        let studies = [0, 0, 1, 2];
+        let counts = count_terms(&sklearn(), &texts, Some(&studies), 2);
+        let params = VocabParams { min_studies: 2, ..VocabParams::default() };
+        let (v, _) = params.prune(counts.clone()).unwrap();
+        assert_eq!(v.terms, ["clinic", "peer"]);
+        assert_eq!(v.n_studies, Some(vec![2, 3]));
+        let no_studies = count_terms(&sklearn(), &texts, None, 1);
+        assert_eq!(params.prune(no_studies).unwrap_err(), VocabError::NoStudies(2));
+    }
+
+    #[test]
+    fn doc_freq_parses_like_sklearn_int_and_float() {
+        assert_eq!("2".parse::<DocFreq>(), Ok(DocFreq::Count(2)));
+        assert_eq!("1.0".parse::<DocFreq>(), Ok(DocFreq::Proportion(1.0)));
+        assert_eq!("0.3".parse::<DocFreq>(), Ok(DocFreq::Proportion(0.3)));
+        assert!("1.5".parse::<DocFreq>().is_err() && "-1".parse::<DocFreq>().is_err());
+        assert_eq!(DocFreq::Proportion(0.3).threshold(5), 1.5);
+    }
+}
