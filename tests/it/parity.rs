@@ -119,13 +119,13 @@ fn check_parity(dir: &Dir, input: PathBuf, text_col: &str) {
         let mut sklearn_params: Value = serde_json::from_str(case.sklearn).unwrap();
         let max_features;
         if case.max_features_at_a_gap {
-            max_features = features_at_a_gap(&dir, &out).to_string();
+            max_features = features_at_a_gap(dir, &out).to_string();
             sklearn_params["max_features"] = Value::from(max_features.parse::<u64>().unwrap());
             args.extend(["--max-features", max_features.as_str()]);
             dir.run(&args).ok();
         }
         let sklearn_params = sklearn_params.to_string();
-        let (vocab, rows) = read_themata(&dir, &out);
+        let (vocab, rows) = read_themata(dir, &out);
 
         let reference = dir.path(&format!("sklearn{k}.json"));
         let status = Command::new(python())
