@@ -215,6 +215,11 @@ impl StrInterner {
         &self.arena[start as usize..end as usize]
     }
 
+    /// The UTF-8 bytes behind an id (cheaper than [`StrInterner::resolve`] when comparing).
+    pub fn resolve_bytes(&self, id: u32) -> &[u8] {
+        self.bytes(id)
+    }
+
     /// The string behind an id.
     pub fn resolve(&self, id: u32) -> &str {
         // Only whole `&str`s go in, so every span is valid UTF-8.
