@@ -11,9 +11,11 @@
 //!
 //! See `ARCHITECTURE.md` for the whole pipeline and its invariants.
 
+pub mod cluster;
 pub mod corpus;
 pub mod parallel;
 pub mod report;
 pub mod tfidf;
+pub mod themes;
 pub mod tokenize;
 pub mod vocab;

@@ -40,6 +40,8 @@ enum Command {
     Tokenize(TokenizeArgs),
     /// Build the TF-IDF matrix: matrix.mtx (Matrix Market), vocab.tsv and docs.tsv in --out DIR.
     Vectorize(VectorizeArgs),
+    /// Suggest candidate themes: labels, representative quotes, study support, stability, audit trail.
+    Suggest(SuggestArgs),
 }
 
 /// Options that say how to read a quote file; shared by every command.
@@ -141,7 +143,7 @@ struct TokenizerArgs {
     min_len: usize,
     /// Stop words: none; english (Snowball's 174 words; under --compat sklearn, scikit-learn's 318);
     /// snowball; sklearn; or a file of words (whitespace-separated, # comments) [default: english; none
-    /// under --compat sklearn]
+    /// under --compat sklearn; suggest: Snowball's and scikit-learn's together]
     #[arg(long, value_name = "LIST")]
     stop_words: Option<String>,
     /// A file of words to add to the stop words
@@ -160,9 +162,9 @@ struct TokenizerArgs {
     /// Language of the Snowball stemmer
     #[arg(long, value_enum, default_value_t = Language::English)]
     language: Language,
-    /// Smallest and largest word n-gram length, as MIN,MAX
-    #[arg(long, value_name = "MIN,MAX", default_value = "1,1", value_parser = parse_range)]
-    ngram_range: (usize, usize),
+    /// Smallest and largest word n-gram length, as MIN,MAX [default: 1,1; suggest: 1,2]
+    #[arg(long, value_name = "MIN,MAX", value_parser = parse_range)]
+    ngram_range: Option<(usize, usize)>,
 }
 
 fn parse_range(text: &str) -> Result<(usize, usize), String> {
@@ -173,6 +175,10 @@ fn parse_range(text: &str) -> Result<(usize, usize), String> {
 
 impl TokenizerArgs {
     fn params(&self) -> anyhow::Result<TokenizerParams> {
+        self.params_with(Defaults::Vectorize)
+    }
+
+    fn params_with(&self, defaults: Defaults) -> anyhow::Result<TokenizerParams> {
         let mut params = TokenizerParams::for_compat(self.compat);
         let yes = |t: Toggle| matches!(t, Toggle::Yes);
         if let Some(t) = self.lowercase {
@@ -212,7 +218,15 @@ impl TokenizerArgs {
             None if params.stem.is_some() => params.stem = Some(self.language),
             None => {}
         }
-        params.ngram_range = self.ngram_range;
+        if defaults == Defaults::Suggest && self.stop_words.is_none() && self.compat == Compat::Themata {
+            // Interview speech is full of fillers (get, go, really, thing) that Snowball's short list keeps:
+            // suggest removes scikit-learn's 318 words as well.
+            params.extra_stop_words.extend(themata::tokenize::parse_word_list(themata::tokenize::SKLEARN_ENGLISH));
+        }
+        params.ngram_range = self.ngram_range.unwrap_or(match defaults {
+            Defaults::Vectorize => (1, 1),
+            Defaults::Suggest => (1, 2),
+        });
         Ok(params)
     }
 }
@@ -233,16 +247,24 @@ struct TokenizeArgs {
     threads: usize,
 }
 
+/// Which command's defaults apply: `suggest` prunes harder and adds bigrams, for readable themes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Defaults {
+    Vectorize,
+    Suggest,
+}
+
 /// Options that choose the vocabulary (scikit-learn's names and semantics).
 #[derive(Args, Clone)]
 #[command(next_help_heading = "Vocabulary")]
 struct VocabArgs {
     /// Drop terms in fewer quotes: a count (2) or a proportion of the quotes (0.01), compared unrounded
-    #[arg(long, value_name = "N|P", default_value = "1")]
-    min_df: DocFreq,
-    /// Drop terms in more quotes: a count (500) or a proportion (0.5)
-    #[arg(long, value_name = "N|P", default_value = "1.0")]
-    max_df: DocFreq,
+    /// [default: 1; suggest: 2]
+    #[arg(long, value_name = "N|P")]
+    min_df: Option<DocFreq>,
+    /// Drop terms in more quotes: a count (500) or a proportion (0.5) [default: 1.0; suggest: 0.5]
+    #[arg(long, value_name = "N|P")]
+    max_df: Option<DocFreq>,
     /// Keep only the N terms most frequent in the corpus (ties broken by term) [default: all]
     #[arg(long, value_name = "N")]
     max_features: Option<usize>,
@@ -253,10 +275,11 @@ struct VocabArgs {
 }
 
 impl VocabArgs {
-    fn params(&self, weights: &WeightArgs) -> VocabParams {
+    fn params(&self, weights: &WeightArgs, defaults: Defaults) -> VocabParams {
+        let suggest = defaults == Defaults::Suggest;
         VocabParams {
-            min_df: self.min_df,
-            max_df: self.max_df,
+            min_df: self.min_df.unwrap_or(DocFreq::Count(if suggest { 2 } else { 1 })),
+            max_df: self.max_df.unwrap_or(DocFreq::Proportion(if suggest { 0.5 } else { 1.0 })),
             max_features: self.max_features,
             min_studies: self.min_studies,
             binary: weights.binary,
@@ -327,6 +350,67 @@ struct VectorizeArgs {
     threads: usize,
 }
 
+/// The number of themes: a number, or `auto`.
+#[derive(Clone, Copy)]
+enum KArg {
+    Fixed(usize),
+    Auto,
+}
+
+fn parse_k(text: &str) -> Result<KArg, String> {
+    match text {
+        "auto" => Ok(KArg::Auto),
+        n => match n.parse::<usize>() {
+            Ok(k) if k >= 2 => Ok(KArg::Fixed(k)),
+            _ => Err(format!("expected a number of themes (2 or more) or auto; got {text:?}")),
+        },
+    }
+}
+
+#[derive(Args)]
+struct SuggestArgs {
+    /// The quote file (CSV, TSV or JSON Lines) [default: the shipped corpora/peer-support/quotes.csv]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    columns: ColumnArgs,
+    #[command(flatten)]
+    tokenizer: TokenizerArgs,
+    #[command(flatten)]
+    vocab: VocabArgs,
+    #[command(flatten)]
+    weights: WeightArgs,
+    /// Number of themes, or auto: the k in --k-range with the highest mean silhouette
+    #[arg(long, value_name = "N|auto", default_value = "auto", value_parser = parse_k, help_heading = "Themes")]
+    k: KArg,
+    /// Range of k tried by --k auto, as MIN,MAX
+    #[arg(long, value_name = "MIN,MAX", default_value = "4,20", value_parser = parse_range, help_heading = "Themes")]
+    k_range: (usize, usize),
+    /// LSA dimensions (truncated SVD of the TF-IDF matrix) before k-means
+    #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Themes")]
+    lsa_dims: usize,
+    /// k-means restarts (the lowest inertia wins)
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Themes")]
+    n_init: usize,
+    /// Representative quotes per theme
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Themes")]
+    quotes: usize,
+    /// Reseeded k-means runs that measure each theme's stability
+    #[arg(long, value_name = "R", default_value_t = 10, help_heading = "Themes")]
+    stability_runs: usize,
+    /// Skip the leave-one-study-out stability runs (one k-means run per study)
+    #[arg(long, help_heading = "Themes")]
+    no_leave_one_study_out: bool,
+    /// Seed of every random choice; the same seed gives the same themes
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// Worker threads; 0 means every core. Output is the same for any value
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Output folder for themes.json, themes.csv, assignments.csv, report.md, manifest.json
+    #[arg(long, value_name = "DIR", default_value = "themata-out")]
+    out: PathBuf,
+}
+
 fn main() -> ExitCode {
     START.with(|_| ()); // start the clock before parsing
     let cli = Cli::parse();
@@ -334,6 +418,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(&args),
         Command::Tokenize(args) => tokenize(&args),
         Command::Vectorize(args) => vectorize(&args),
+        Command::Suggest(args) => suggest(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -399,7 +484,7 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     let counts = count_terms(&tokenizer, &texts, studies.as_deref(), args.threads);
     let n_terms = counts.terms.len();
     clock.lap("count");
-    let (vocabulary, matrix) = args.vocab.params(&args.weights).prune(counts)?;
+    let (vocabulary, matrix) = args.vocab.params(&args.weights, Defaults::Vectorize).prune(counts)?;
     let model = args.weights.params().fit(vocabulary);
     let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
     clock.lap("weight");
@@ -421,6 +506,176 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     );
     eprintln!("time: {}", clock.summary());
     Ok(())
+}
+
+fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
+    use themata::cluster::{ClusterParams, KChoice};
+    use themata::report::{
+        SuggestResult, THEMES_SCHEMA_VERSION, write_assignments_csv, write_report_md, write_themes_csv,
+        write_themes_json,
+    };
+    use themata::themes::{QuoteInfo, ThemeParams, describe};
+
+    let mut clock = StageClock::default();
+    let file = args.file.clone().unwrap_or_else(shipped_corpus);
+    let options = args.columns.options()?;
+    let tokenizer_params = args.tokenizer.params_with(Defaults::Suggest)?;
+    let tokenizer = tokenizer_params.build()?;
+    let vocab_params = args.vocab.params(&args.weights, Defaults::Suggest);
+    let tfidf_params = args.weights.params();
+    let cluster_params = ClusterParams {
+        n_components: args.lsa_dims,
+        k: match args.k {
+            KArg::Fixed(k) => KChoice::Fixed(k),
+            KArg::Auto => KChoice::Auto { min: args.k_range.0, max: args.k_range.1 },
+        },
+        n_init: args.n_init.max(1),
+        seed: args.seed,
+        ..ClusterParams::default()
+    };
+    anyhow::ensure!(
+        args.k_range.0 >= 2 && args.k_range.0 <= args.k_range.1,
+        "invalid --k-range {},{}: expected MIN,MAX with 2 <= MIN <= MAX",
+        args.k_range.0,
+        args.k_range.1
+    );
+    let theme_params = ThemeParams {
+        n_quotes: args.quotes,
+        stability_runs: args.stability_runs,
+        leave_one_study_out: !args.no_leave_one_study_out,
+        ..ThemeParams::default()
+    };
+
+    let corpus = Corpus::load(&file, &options)?;
+    print_warnings(&corpus.warnings);
+    let (sha256, bytes) = themata::corpus::file_sha256(&file)?;
+    anyhow::ensure!(
+        corpus.quotes.len() >= 3,
+        "{}: {} quotes; suggest needs at least 3",
+        display(&file),
+        corpus.quotes.len()
+    );
+    let texts = corpus.texts();
+    let ids: Vec<&str> = corpus.quotes.iter().map(|q| q.id.as_str()).collect();
+    let studies: Vec<Option<&str>> = corpus.quotes.iter().map(|q| q.study.as_deref()).collect();
+    let study_index = study_indices(&corpus.quotes);
+    clock.lap("read");
+
+    let counts = count_terms(&tokenizer, &texts, study_index.as_deref(), args.threads);
+    let (vocabulary, matrix) = vocab_params.prune(counts)?;
+    let model = tfidf_params.fit(vocabulary.clone());
+    let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
+    clock.lap("vectorize");
+    let clustering = themata::parallel::with_threads(args.threads, || cluster_params.fit(&weights));
+    clock.lap("cluster");
+    let info = QuoteInfo { ids: &ids, studies: &studies, texts: &texts };
+    let (themes, assignments) = themata::parallel::with_threads(args.threads, || {
+        describe(
+            &info,
+            &tokenizer,
+            &vocabulary,
+            &matrix,
+            &clustering.embedding,
+            &clustering.kmeans,
+            &cluster_params,
+            &theme_params,
+        )
+    });
+    clock.lap("themes");
+
+    let input = display(&file);
+    let result = SuggestResult {
+        schema: "themata.themes",
+        schema_version: THEMES_SCHEMA_VERSION,
+        input: &input,
+        n_quotes: texts.len(),
+        n_terms: vocabulary.terms.len(),
+        k: themes.len(),
+        k_table: &clustering.k_table,
+        themes: &themes,
+    };
+    let context = || format!("cannot write to {}", args.out.display());
+    let mut out = OutputDir::new(&args.out).with_context(context)?;
+    out.write("themes.json", |w| write_themes_json(w, &result)).with_context(context)?;
+    out.write("themes.csv", |w| write_themes_csv(w, &themes)).with_context(context)?;
+    out.write("assignments.csv", |w| write_assignments_csv(w, &ids, &studies, &assignments)).with_context(context)?;
+    out.write("report.md", |w| write_report_md(w, &result)).with_context(context)?;
+    clock.lap("write");
+    let manifest = serde_json::json!({
+        "schema": "themata.manifest",
+        "schema_version": 1,
+        "themata_version": env!("CARGO_PKG_VERSION"),
+        "command_line": std::env::args().collect::<Vec<_>>(),
+        "input": { "path": input, "sha256": sha256, "bytes": bytes, "quotes": texts.len(),
+                   "skipped": corpus.warnings.iter().map(|w| match w { Warning::EmptyText { ids, .. } => ids.len() }).sum::<usize>() },
+        "parameters": {
+            "corpus": options,
+            "tokenizer": tokenizer_params,
+            "vocabulary": vocab_params,
+            "tfidf": tfidf_params,
+            "cluster": cluster_params,
+            "themes": theme_params,
+        },
+        "seed": args.seed,
+        "threads": themata::parallel::resolve_threads(args.threads),
+        "vocabulary_size": vocabulary.terms.len(),
+        "k": themes.len(),
+        "seconds_per_stage": clock.laps.iter().map(|(s, t)| (s.to_string(), serde_json::json!(t))).collect::<serde_json::Map<_, _>>(),
+    });
+    out.write("manifest.json", |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest)?;
+        w.write_all(b"\n")
+    })
+    .with_context(context)?;
+    out.commit().with_context(context)?;
+
+    let mut summary = String::new();
+    use std::fmt::Write as _;
+    if clustering.k_table.len() > 1 {
+        let _ = writeln!(summary, "k chosen by the highest mean silhouette:");
+        for row in &clustering.k_table {
+            let mark = if row.k == themes.len() { "  <- chosen" } else { "" };
+            let _ = writeln!(
+                summary,
+                "  k={:<3} silhouette {:.4}  inertia {:.2}{mark}",
+                row.k, row.silhouette, row.inertia
+            );
+        }
+    }
+    let _ = writeln!(
+        summary,
+        "{} candidate themes from {} quotes ({} terms):",
+        themes.len(),
+        texts.len(),
+        vocabulary.terms.len()
+    );
+    for t in &themes {
+        let _ = writeln!(
+            summary,
+            "  {:>2}. {:<40} {:>4} quotes, {:>2} studies, stability {:.2}{}",
+            t.id,
+            t.label,
+            t.size,
+            t.n_studies,
+            t.stability_reseeded,
+            if t.warnings.is_empty() { String::new() } else { format!("  [{}]", t.warnings.join("; ")) }
+        );
+    }
+    let _ = writeln!(
+        summary,
+        "wrote themes.json, themes.csv, assignments.csv, report.md, manifest.json to {}",
+        args.out.display()
+    );
+    print_stdout(&summary)?;
+    eprintln!("time: {}", clock.summary());
+    Ok(())
+}
+
+/// The shipped demo corpus, found beside the sources this binary was built from, or from the
+/// current folder.
+fn shipped_corpus() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/peer-support/quotes.csv");
+    if built.exists() { built } else { PathBuf::from("corpora/peer-support/quotes.csv") }
 }
 
 /// Wall-clock time per stage, for the summary line (and the benchmark scripts that parse it).

@@ -224,3 +224,23 @@ pub fn read_word_list(path: &Path) -> Result<Vec<String>, CorpusError> {
     })?;
     Ok(crate::tokenize::parse_word_list(&text))
 }
+
+/// SHA-256 of a file, in lowercase hex, and its size in bytes (for the audit trail).
+pub fn file_sha256(path: &Path) -> Result<(String, u64), CorpusError> {
+    use sha2::Digest;
+    use std::io::Read;
+    let io = |source| CorpusError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), total))
+}

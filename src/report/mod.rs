@@ -3,6 +3,7 @@
 //! destination's folder, then renamed, so a failed run never leaves half a file behind.
 
 mod inspect;
+mod suggest;
 mod tokens;
 mod vectors;
 
@@ -10,6 +11,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 pub use inspect::InspectReport;
+pub use suggest::{
+    SuggestResult, THEMES_SCHEMA_VERSION, write_assignments_csv, write_report_md, write_themes_csv, write_themes_json,
+};
 pub use tokens::write_token_line;
 pub use vectors::{write_docs_tsv, write_matrix_market, write_vocab_tsv};
 

@@ -1,0 +1,240 @@
+//! k-means (Lloyd) with greedy k-means++ seeding and seeded restarts, keeping the lowest inertia.
+//!
+//! The assignment step is a matrix product (`|x - c|^2 = |x|^2 - 2 x.c + |c|^2`), parallel over quotes;
+//! centroid sums run over fixed chunks of quotes added in chunk order, so labels and centroids are the
+//! same for any thread count. Per-chunk sums are partial results that merge by addition.
+
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use super::rng::Rng;
+
+const REDUCE_ROWS: usize = 2048;
+
+/// k-means settings. Defaults follow scikit-learn's `KMeans` where it has them.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct KMeansParams {
+    /// Number of clusters.
+    pub k: usize,
+    /// Seeded restarts; the run with the lowest inertia wins (ties: the earlier run). Default: 4.
+    pub n_init: usize,
+    /// Iteration limit per run. Default: 300 (scikit-learn's).
+    pub max_iter: usize,
+    /// Stop when the centroids move less than this (sum of squared shifts). Default: 1e-8.
+    pub tol: f64,
+    /// Seed of the first restart; restart `r` uses stream `r`.
+    pub seed: u64,
+}
+
+impl KMeansParams {
+    /// Defaults for `k` clusters and a seed.
+    pub fn new(k: usize, seed: u64) -> Self {
+        KMeansParams { k, n_init: 4, max_iter: 300, tol: 1e-8, seed }
+    }
+}
+
+/// A fitted clustering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KMeans {
+    /// Cluster of each row.
+    pub labels: Vec<usize>,
+    /// One centroid per row.
+    pub centroids: Array2<f64>,
+    /// Sum of squared distances of rows to their centroid.
+    pub inertia: f64,
+    /// Iterations of the winning run.
+    pub n_iter: usize,
+}
+
+/// Clusters the rows of `x`.
+pub fn kmeans(x: ArrayView2<f64>, params: &KMeansParams) -> KMeans {
+    assert!(params.k >= 1 && params.k <= x.nrows(), "1 <= k <= number of quotes");
+    let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+    let mut best: Option<KMeans> = None;
+    for run in 0..params.n_init.max(1) {
+        let mut rng = Rng::new(params.seed, run as u64);
+        let centroids = plus_plus(x, &norms, params.k, &mut rng);
+        let result = lloyd(x, &norms, centroids, params);
+        if best.as_ref().is_none_or(|b| result.inertia < b.inertia) {
+            best = Some(result);
+        }
+    }
+    best.expect("at least one run")
+}
+
+/// Greedy k-means++ (as scikit-learn): each new centre is the best of `2 + ln k` candidates drawn in
+/// proportion to the squared distance to the nearest centre so far.
+fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -> Array2<f64> {
+    let n = x.nrows();
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centres = vec![rng.below(n)];
+    let sq = |i: usize, j: usize| (norms[i] + norms[j] - 2.0 * x.row(i).dot(&x.row(j))).max(0.0);
+    let mut closest: Vec<f64> = (0..n).map(|i| sq(i, centres[0])).collect();
+    while centres.len() < k {
+        let total: f64 = closest.iter().sum();
+        let mut best: Option<(f64, usize, Vec<f64>)> = None;
+        for _ in 0..trials {
+            let candidate = if total > 0.0 {
+                let target = rng.uniform() * total;
+                let mut acc = 0.0;
+                closest
+                    .iter()
+                    .position(|&d| {
+                        acc += d;
+                        acc > target
+                    })
+                    .unwrap_or(n - 1)
+            } else {
+                rng.below(n)
+            };
+            let updated: Vec<f64> = (0..n).into_par_iter().map(|i| closest[i].min(sq(i, candidate))).collect();
+            let potential: f64 = updated.iter().sum();
+            if best.as_ref().is_none_or(|b| potential < b.0) {
+                best = Some((potential, candidate, updated));
+            }
+        }
+        let (_, chosen, updated) = best.expect("at least one trial");
+        centres.push(chosen);
+        closest = updated;
+    }
+    let mut centroids = Array2::zeros((k, x.ncols()));
+    for (c, &i) in centres.iter().enumerate() {
+        centroids.row_mut(c).assign(&x.row(i));
+    }
+    centroids
+}
+
+/// Nearest centroid of every row, with the squared distance.
+pub fn assign(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64)> {
+    let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
+    let products = x.dot(&centroids.t()); // n x k
+    products
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut best = (0, f64::INFINITY);
+            for (c, &p) in row.iter().enumerate() {
+                let d = (norms[i] - 2.0 * p + centroid_norms[c]).max(0.0);
+                if d < best.1 {
+                    best = (c, d);
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+fn lloyd(x: ArrayView2<f64>, norms: &Array1<f64>, mut centroids: Array2<f64>, params: &KMeansParams) -> KMeans {
+    let k = params.k;
+    let mut labels = vec![usize::MAX; x.nrows()];
+    let mut n_iter = 0;
+    for iter in 0..params.max_iter {
+        n_iter = iter + 1;
+        let assigned = assign(x, norms, &centroids);
+        let changed = assigned.iter().zip(&labels).any(|(a, &l)| a.0 != l);
+        labels = assigned.iter().map(|a| a.0).collect();
+        let (sums, counts) = cluster_sums(x, &labels, k);
+        let mut new = centroids.clone();
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                new.row_mut(c).assign(&(&sums.row(c) / count as f64));
+            } else {
+                // An empty cluster takes the row farthest from its centroid (deterministic: lowest index).
+                let far = assigned
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.1.total_cmp(&b.1.1).then(b.0.cmp(&a.0)))
+                    .map(|(i, _)| i)
+                    .unwrap_or(0);
+                new.row_mut(c).assign(&x.row(far));
+            }
+        }
+        let shift: f64 = (&new - &centroids).iter().map(|d| d * d).sum();
+        centroids = new;
+        if !changed || shift <= params.tol {
+            break;
+        }
+    }
+    let assigned = assign(x, norms, &centroids);
+    labels = assigned.iter().map(|a| a.0).collect();
+    let inertia = assigned.iter().map(|a| a.1).sum();
+    KMeans { labels, centroids, inertia, n_iter }
+}
+
+/// Sum of the rows of each cluster and its size, over fixed chunks added in order.
+fn cluster_sums(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
+    let partials: Vec<(Array2<f64>, Vec<usize>)> = x
+        .axis_chunks_iter(Axis(0), REDUCE_ROWS)
+        .into_par_iter()
+        .zip(labels.par_chunks(REDUCE_ROWS))
+        .map(|(rows, labels)| {
+            let mut sums = Array2::zeros((k, x.ncols()));
+            let mut counts = vec![0usize; k];
+            for (row, &l) in rows.rows().into_iter().zip(labels) {
+                sums.row_mut(l).scaled_add(1.0, &row);
+                counts[l] += 1;
+            }
+            (sums, counts)
+        })
+        .collect();
+    partials.into_iter().fold((Array2::zeros((k, x.ncols())), vec![0; k]), |(s, c), (ps, pc)| {
+        (s + ps, c.iter().zip(&pc).map(|(a, b)| a + b).collect())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blobs(n_per: usize, seed: u64) -> (Array2<f64>, Vec<usize>) {
+        let centres = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]];
+        let mut rng = Rng::new(seed, 9);
+        let mut x = Array2::zeros((n_per * centres.len(), 2));
+        let mut truth = Vec::new();
+        for (c, centre) in centres.iter().enumerate() {
+            for i in 0..n_per {
+                let r = c * n_per + i;
+                x[[r, 0]] = centre[0] + rng.normal();
+                x[[r, 1]] = centre[1] + rng.normal();
+                truth.push(c);
+            }
+        }
+        (x, truth)
+    }
+
+    #[test]
+    fn recovers_separated_blobs() {
+        let (x, truth) = blobs(50, 1);
+        let fit = kmeans(x.view(), &KMeansParams::new(4, 7));
+        // Same partition up to renaming: every true blob maps to one label.
+        for c in 0..4 {
+            let labels: std::collections::BTreeSet<usize> =
+                truth.iter().zip(&fit.labels).filter(|(t, _)| **t == c).map(|(_, l)| *l).collect();
+            assert_eq!(labels.len(), 1);
+        }
+        // Inertia is about n * dims * variance = 200 * 2 * 1.
+        assert!(fit.inertia > 300.0 && fit.inertia < 500.0, "{}", fit.inertia);
+    }
+
+    #[test]
+    fn naive_objective_matches_and_threads_do_not_matter() {
+        let (x, _) = blobs(300, 2);
+        let params = KMeansParams::new(5, 3);
+        let one = crate::parallel::with_threads(1, || kmeans(x.view(), &params));
+        let two = crate::parallel::with_threads(2, || kmeans(x.view(), &params));
+        assert_eq!(one, two);
+        let naive: f64 = x
+            .rows()
+            .into_iter()
+            .zip(&one.labels)
+            .map(|(r, &l)| r.iter().zip(one.centroids.row(l)).map(|(a, b)| (a - b).powi(2)).sum::<f64>())
+            .sum();
+        assert!((naive - one.inertia).abs() < 1e-6 * naive);
+        // Lloyd's fixed point: each row's label is its nearest centroid, by brute force.
+        for (i, r) in x.rows().into_iter().enumerate() {
+            let d = |c: usize| r.iter().zip(one.centroids.row(c)).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+            assert!((0..5).all(|c| d(one.labels[i]) <= d(c) + 1e-9));
+        }
+    }
+}

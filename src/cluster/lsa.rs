@@ -1,0 +1,245 @@
+//! Latent semantic analysis: a seeded randomized truncated SVD of the sparse TF-IDF matrix (Halko,
+//! Martinsson and Tropp 2011, as scikit-learn's `TruncatedSVD(algorithm="randomized")`), in pure Rust.
+//!
+//! Every reduction over quotes runs over fixed-size chunks summed in chunk order, so results are the
+//! same for any thread count.
+
+use ndarray::{Array2, Axis};
+use rayon::prelude::*;
+
+use super::rng::Rng;
+use crate::vocab::Csr;
+
+/// Rows per chunk in reductions: fixed, so that floating-point sums never depend on the thread count.
+const REDUCE_ROWS: usize = 2048;
+
+/// The LSA embedding of each quote, `U * Sigma` (as `TruncatedSVD.fit_transform`), and the singular values.
+#[derive(Clone, Debug)]
+pub struct Lsa {
+    /// One row per quote, `n_components` columns.
+    pub embedding: Array2<f64>,
+    /// Singular values, largest first.
+    pub singular_values: Vec<f64>,
+}
+
+/// Computes a rank-`n_components` LSA of `matrix` with `n_iter` power iterations (scikit-learn uses 5).
+pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> Lsa {
+    let (n_rows, n_cols) = (matrix.n_rows(), matrix.n_cols);
+    let k = n_components.min(n_rows).min(n_cols).max(1);
+    let l = (k + 10).min(n_rows).min(n_cols).max(k);
+    let transposed = transpose(matrix);
+
+    let mut rng = Rng::new(seed, 0x15A);
+    let omega = Array2::from_shape_fn((n_cols, l), |_| rng.normal());
+    let mut q = orthonormal_columns(sparse_times_dense(matrix, &omega));
+    for _ in 0..n_iter {
+        let z = orthonormal_columns(sparse_times_dense(&transposed, &q));
+        q = orthonormal_columns(sparse_times_dense(matrix, &z));
+    }
+    // B^T = A^T Q (n_cols x l); the small problem is B B^T = Q^T A A^T Q (l x l).
+    let bt = sparse_times_dense(&transposed, &q);
+    let gram = gram(&bt);
+    let (values, vectors) = symmetric_eigen(gram);
+    let mut order: Vec<usize> = (0..l).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let order = &order[..k];
+    let singular_values: Vec<f64> = order.iter().map(|&i| values[i].max(0.0).sqrt()).collect();
+    // Embedding = Q W Sigma, with a sign convention: each component's largest |loading| is positive.
+    let mut embedding = Array2::zeros((n_rows, k));
+    for (c, &i) in order.iter().enumerate() {
+        let w = vectors.column(i);
+        let mut column: Vec<f64> =
+            (0..n_rows).map(|r| q.row(r).iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f64>()).collect();
+        let largest = column.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+        let sign = if largest < 0.0 { -1.0 } else { 1.0 };
+        for (r, x) in column.iter_mut().enumerate() {
+            embedding[[r, c]] = sign * *x * singular_values[c];
+        }
+    }
+    Lsa { embedding, singular_values }
+}
+
+/// `A^T` as a CSR matrix (a counting sort of the entries by column).
+pub fn transpose(matrix: &Csr<f64>) -> Csr<f64> {
+    let mut counts = vec![0usize; matrix.n_cols + 1];
+    for &c in &matrix.indices {
+        counts[c as usize + 1] += 1;
+    }
+    for i in 0..matrix.n_cols {
+        counts[i + 1] += counts[i];
+    }
+    let indptr = counts.clone();
+    let mut next = counts;
+    let mut indices = vec![0u32; matrix.nnz()];
+    let mut data = vec![0.0; matrix.nnz()];
+    for row in 0..matrix.n_rows() {
+        let (cols, values) = matrix.row(row);
+        for (&c, &v) in cols.iter().zip(values) {
+            let at = next[c as usize];
+            indices[at] = row as u32;
+            data[at] = v;
+            next[c as usize] += 1;
+        }
+    }
+    Csr { n_cols: matrix.n_rows(), indptr, indices, data }
+}
+
+/// `A X` for sparse `A` and dense `X`; each output row depends on one input row only.
+fn sparse_times_dense(a: &Csr<f64>, x: &Array2<f64>) -> Array2<f64> {
+    let width = x.ncols();
+    let mut out = Array2::zeros((a.n_rows(), width));
+    out.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(r, mut row)| {
+        let (cols, values) = a.row(r);
+        for (&c, &v) in cols.iter().zip(values) {
+            row.scaled_add(v, &x.row(c as usize));
+        }
+    });
+    out
+}
+
+/// `X^T X`, summed over fixed chunks of rows in order.
+pub(crate) fn gram(x: &Array2<f64>) -> Array2<f64> {
+    let partials: Vec<Array2<f64>> =
+        x.axis_chunks_iter(Axis(0), REDUCE_ROWS).into_par_iter().map(|chunk| chunk.t().dot(&chunk)).collect();
+    partials.into_iter().fold(Array2::zeros((x.ncols(), x.ncols())), |acc, p| acc + p)
+}
+
+/// Orthonormal columns spanning those of `y` (modified Gram-Schmidt, twice, for stability). A column
+/// that is numerically dependent on earlier ones becomes zero.
+fn orthonormal_columns(y: Array2<f64>) -> Array2<f64> {
+    let mut columns = y.reversed_axes().as_standard_layout().to_owned(); // one column per row
+    for _ in 0..2 {
+        for i in 0..columns.nrows() {
+            for j in 0..i {
+                let dot = ordered_dot(columns.row(i).as_slice().unwrap(), columns.row(j).as_slice().unwrap());
+                let (before, mut after) = columns.view_mut().split_at(Axis(0), i);
+                after.row_mut(0).scaled_add(-dot, &before.row(j));
+            }
+            let norm = ordered_dot(columns.row(i).as_slice().unwrap(), columns.row(i).as_slice().unwrap()).sqrt();
+            let mut row = columns.row_mut(i);
+            if norm > 1e-12 {
+                row /= norm;
+            } else {
+                row.fill(0.0);
+            }
+        }
+    }
+    columns.reversed_axes().as_standard_layout().to_owned()
+}
+
+/// A dot product summed in a fixed order (chunks in parallel, partial sums in chunk order).
+fn ordered_dot(a: &[f64], b: &[f64]) -> f64 {
+    const CHUNK: usize = 1 << 14;
+    let partials: Vec<f64> = a
+        .par_chunks(CHUNK)
+        .zip(b.par_chunks(CHUNK))
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
+        .collect();
+    partials.iter().sum()
+}
+
+/// Eigenvalues and eigenvectors (as columns) of a small symmetric matrix, by cyclic Jacobi rotations.
+pub(crate) fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    let n = a.nrows();
+    let mut v = Array2::eye(n);
+    for _sweep in 0..100 {
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[[i, j]].powi(2))
+            .sum();
+        let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
+        if off <= 1e-26 * scale {
+            break;
+        }
+        for p in 0..n {
+            for q in p + 1..n {
+                let apq = a[[p, q]];
+                if apq.abs() < f64::MIN_POSITIVE {
+                    continue;
+                }
+                let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for k in 0..n {
+                    let (akp, akq) = (a[[k, p]], a[[k, q]]);
+                    a[[k, p]] = c * akp - s * akq;
+                    a[[k, q]] = s * akp + c * akq;
+                }
+                for k in 0..n {
+                    let (apk, aqk) = (a[[p, k]], a[[q, k]]);
+                    a[[p, k]] = c * apk - s * aqk;
+                    a[[q, k]] = s * apk + c * aqk;
+                }
+                for k in 0..n {
+                    let (vkp, vkq) = (v[[k, p]], v[[k, q]]);
+                    v[[k, p]] = c * vkp - s * vkq;
+                    v[[k, q]] = s * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    ((0..n).map(|i| a[[i, i]]).collect(), v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csr(dense: &[&[f64]]) -> Csr<f64> {
+        let mut indptr = vec![0];
+        let (mut indices, mut data) = (Vec::new(), Vec::new());
+        for row in dense {
+            for (c, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    indices.push(c as u32);
+                    data.push(v);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        Csr { n_cols: dense[0].len(), indptr, indices, data }
+    }
+
+    #[test]
+    fn jacobi_finds_known_eigenvalues() {
+        let a = ndarray::arr2(&[[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 5.0]]);
+        let (mut values, vectors) = symmetric_eigen(a.clone());
+        for (i, &lambda) in values.iter().enumerate() {
+            let v = vectors.column(i);
+            let av = a.dot(&v);
+            for k in 0..3 {
+                assert!((av[k] - lambda * v[k]).abs() < 1e-10);
+            }
+        }
+        values.sort_by(f64::total_cmp);
+        assert!((values[0] - 1.0).abs() < 1e-10 && (values[1] - 3.0).abs() < 1e-10 && (values[2] - 5.0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn singular_values_of_a_small_matrix_are_exact() {
+        // Block-diagonal: singular values are those of the blocks, 3 (from [[3]]) and 2 and 1 (diag).
+        let m = csr(&[&[3.0, 0.0, 0.0, 0.0], &[0.0, 2.0, 0.0, 0.0], &[0.0, 0.0, 1.0, 0.0], &[0.0, 0.0, 0.0, 0.5]]);
+        let result = lsa(&m, 3, 5, 1);
+        let expected = [3.0, 2.0, 1.0];
+        for (got, want) in result.singular_values.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-9, "{:?}", result.singular_values);
+        }
+        // U * Sigma reproduces A V: the norm of each row's embedding is the row's norm in the top space.
+        assert!((result.embedding.row(0).iter().map(|x| x * x).sum::<f64>().sqrt() - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn same_embedding_for_any_thread_count() {
+        let rows: Vec<Vec<f64>> = (0..300)
+            .map(|i| (0..40).map(|j| if (i * 7 + j * 3) % 11 < 3 { ((i + j) % 5) as f64 } else { 0.0 }).collect())
+            .collect();
+        let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+        let m = csr(&refs);
+        let one = crate::parallel::with_threads(1, || lsa(&m, 10, 5, 3));
+        let two = crate::parallel::with_threads(2, || lsa(&m, 10, 5, 3));
+        assert_eq!(one.embedding, two.embedding);
+        assert_eq!(one.singular_values, two.singular_values);
+    }
+}

@@ -1,0 +1,191 @@
+//! The `cluster` stage: LSA of the TF-IDF matrix, L2-normalised, then k-means.
+//!
+//! - [`lsa`]: seeded randomized truncated SVD (pure Rust), `U * Sigma` as the quote embedding.
+//! - [`kmeans`]: greedy k-means++ and Lloyd iterations with seeded restarts.
+//! - `k` is given, or chosen over a range by the highest mean silhouette (Euclidean distance between the
+//!   unit-length embeddings, on a seeded sample of at most [`SILHOUETTE_SAMPLE`] quotes); the table of
+//!   every k tried is kept for the report.
+
+pub mod kmeans;
+pub mod lsa;
+pub mod rng;
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+
+pub use kmeans::{KMeans, KMeansParams, kmeans};
+pub use lsa::{Lsa, lsa};
+use rng::Rng;
+
+use crate::vocab::Csr;
+
+/// Quotes sampled to compute a silhouette (the full computation is quadratic).
+pub const SILHOUETTE_SAMPLE: usize = 2000;
+
+/// How many clusters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KChoice {
+    /// Exactly this many.
+    Fixed(usize),
+    /// The k in `min..=max` with the highest mean silhouette.
+    Auto {
+        /// Smallest k tried.
+        min: usize,
+        /// Largest k tried.
+        max: usize,
+    },
+}
+
+/// Settings of the cluster stage.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ClusterParams {
+    /// LSA dimensions. Default: 100 (capped by the number of quotes and terms).
+    pub n_components: usize,
+    /// Power iterations of the randomized SVD. Default: 5 (scikit-learn's).
+    pub n_iter: usize,
+    /// Number of clusters. Default: `Auto { min: 4, max: 20 }`.
+    pub k: KChoice,
+    /// k-means restarts. Default: 4.
+    pub n_init: usize,
+    /// The seed of every random choice. Default: 42.
+    pub seed: u64,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        ClusterParams { n_components: 100, n_iter: 5, k: KChoice::Auto { min: 4, max: 20 }, n_init: 4, seed: 42 }
+    }
+}
+
+/// One row of the table that chose k.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct KScore {
+    /// Clusters.
+    pub k: usize,
+    /// Mean silhouette (higher is better, in [-1, 1]).
+    pub silhouette: f64,
+    /// k-means inertia.
+    pub inertia: f64,
+}
+
+/// The result of the cluster stage.
+#[derive(Clone, Debug)]
+pub struct Clustering {
+    /// Unit-length LSA embedding of each quote.
+    pub embedding: Array2<f64>,
+    /// LSA singular values.
+    pub singular_values: Vec<f64>,
+    /// The chosen clustering.
+    pub kmeans: KMeans,
+    /// Every k tried, with its scores (one row when k was given).
+    pub k_table: Vec<KScore>,
+}
+
+impl ClusterParams {
+    /// Reduces, normalises and clusters the rows of `matrix`.
+    pub fn fit(&self, matrix: &Csr<f64>) -> Clustering {
+        let Lsa { mut embedding, singular_values } = lsa(matrix, self.n_components, self.n_iter, self.seed);
+        normalise_rows(&mut embedding);
+        let n = embedding.nrows();
+        let ks: Vec<usize> = match self.k {
+            KChoice::Fixed(k) => vec![k.clamp(1, n.max(1))],
+            KChoice::Auto { min, max } => (min.max(2)..=max.min(n.saturating_sub(1)).max(min.max(2))).collect(),
+        };
+        let sample = sample_rows(n, SILHOUETTE_SAMPLE, self.seed);
+        let mut k_table = Vec::new();
+        let mut best: Option<(f64, KMeans)> = None;
+        for &k in &ks {
+            let fit = self.kmeans_for(&embedding, k, self.seed);
+            let score = silhouette(embedding.view(), &fit.labels, &sample);
+            k_table.push(KScore { k, silhouette: score, inertia: fit.inertia });
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, fit));
+            }
+        }
+        let (_, kmeans) = best.expect("at least one k");
+        Clustering { embedding, singular_values, kmeans, k_table }
+    }
+
+    /// k-means on an embedding with this stage's settings and a given seed.
+    pub fn kmeans_for(&self, embedding: &Array2<f64>, k: usize, seed: u64) -> KMeans {
+        kmeans(embedding.view(), &KMeansParams { k, n_init: self.n_init, ..KMeansParams::new(k, seed) })
+    }
+}
+
+/// Scales each row to unit length (zero rows stay zero).
+pub fn normalise_rows(x: &mut Array2<f64>) {
+    x.axis_iter_mut(Axis(0)).into_par_iter().for_each(|mut row| {
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row /= norm;
+        }
+    });
+}
+
+/// A seeded sample of at most `max` row indices, sorted (all rows when there are few).
+pub fn sample_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
+    if n <= max {
+        return (0..n).collect();
+    }
+    let mut rng = Rng::new(seed, 0x51);
+    let mut all: Vec<usize> = (0..n).collect();
+    for i in 0..max {
+        let j = i + rng.below(n - i);
+        all.swap(i, j);
+    }
+    let mut sample = all[..max].to_vec();
+    sample.sort_unstable();
+    sample
+}
+
+/// Mean silhouette of the rows in `sample` (Euclidean distance), as scikit-learn's `silhouette_score`:
+/// `s = (b - a) / max(a, b)` with `a` the mean distance to the rest of the row's cluster and `b` the
+/// smallest mean distance to another cluster; rows alone in their cluster score 0.
+pub fn silhouette(x: ArrayView2<f64>, labels: &[usize], sample: &[usize]) -> f64 {
+    let k = labels.iter().copied().max().map_or(0, |m| m + 1);
+    if k < 2 || sample.len() < 2 {
+        return 0.0;
+    }
+    let scores: Vec<f64> = sample
+        .par_iter()
+        .map(|&i| {
+            let mut sums = vec![0.0f64; k];
+            let mut counts = vec![0usize; k];
+            for &j in sample {
+                if j == i {
+                    continue;
+                }
+                let d = x.row(i).iter().zip(x.row(j)).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+                sums[labels[j]] += d;
+                counts[labels[j]] += 1;
+            }
+            let own = labels[i];
+            if counts[own] == 0 {
+                return 0.0;
+            }
+            let a = sums[own] / counts[own] as f64;
+            let b = (0..k)
+                .filter(|&c| c != own && counts[c] > 0)
+                .map(|c| sums[c] / counts[c] as f64)
+                .fold(f64::INFINITY, f64::min);
+            if !b.is_finite() {
+                return 0.0;
+            }
+            (b - a) / a.max(b)
+        })
+        .collect();
+    scores.iter().sum::<f64>() / scores.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silhouette_matches_sklearn_fixture() {
+        let x = ndarray::arr2(&[[0.0, 0.0], [0.0, 1.0], [4.0, 4.0], [4.0, 5.0], [9.0, 0.0]]);
+        let s = silhouette(x.view(), &[0, 0, 1, 1, 1], &[0, 1, 2, 3, 4]);
+        assert!((s - 0.519033).abs() < 1e-6, "{s}");
+    }
+}
