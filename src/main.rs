@@ -486,7 +486,7 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     clock.lap("count");
     let (vocabulary, matrix) = args.vocab.params(&args.weights, Defaults::Vectorize).prune(counts)?;
     let model = args.weights.params().fit(vocabulary);
-    let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
+    let weights = themata::parallel::with_threads(args.threads, || model.transform_into(matrix));
     clock.lap("weight");
     let mut out = OutputDir::new(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
     let comment = format!("themata {} tf-idf of {}", env!("CARGO_PKG_VERSION"), display(&args.file));

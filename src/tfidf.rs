@@ -130,6 +130,12 @@ impl FittedTfidf {
 
     /// Weights a count matrix whose columns follow this vocabulary.
     pub fn transform(&self, counts: &Csr<u32>) -> Csr<f64> {
+        self.transform_into(counts.clone())
+    }
+
+    /// Like [`FittedTfidf::transform`], but reuses the count matrix's row and column arrays instead of
+    /// copying them (the big corpora path: one copy of the sparsity pattern fewer at peak).
+    pub fn transform_into(&self, counts: Csr<u32>) -> Csr<f64> {
         assert_eq!(counts.n_cols, self.idf.len(), "count matrix columns must follow the fitted vocabulary");
         let mut data: Vec<f64> = counts
             .indices
@@ -148,7 +154,7 @@ impl FittedTfidf {
             }
             rows.into_par_iter().for_each(|row| normalise(row, norm));
         }
-        Csr { n_cols: counts.n_cols, indptr: counts.indptr.clone(), indices: counts.indices.clone(), data }
+        Csr { n_cols: counts.n_cols, indptr: counts.indptr, indices: counts.indices, data }
     }
 
     /// Tokenizes and weights new quotes with the fitted vocabulary and idf; unseen terms are ignored.

@@ -207,38 +207,38 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
         n
     });
 
-    // Rows: translate each chunk's columns, sort each row by column, concatenate in quote order.
-    let translated: Vec<(Vec<usize>, Vec<u32>, Vec<u32>)> = chunks
-        .into_par_iter()
-        .zip(local_to_first.par_iter())
-        .map(|(chunk, map)| {
-            let to_col: Vec<u32> = map
-                .iter()
-                .map(|&first| if first == UNUSED { UNUSED } else { first_to_sorted[first as usize] })
-                .collect();
-            let mut indices = Vec::with_capacity(chunk.indices.len());
-            let mut data = Vec::with_capacity(chunk.data.len());
-            let mut row: Vec<(u32, u32)> = Vec::new();
-            for w in chunk.indptr.windows(2) {
-                row.clear();
-                row.extend((w[0]..w[1]).map(|k| (to_col[chunk.indices[k] as usize], chunk.data[k])));
-                row.sort_unstable_by_key(|&(col, _)| col);
-                indices.extend(row.iter().map(|&(col, _)| col));
-                data.extend(row.iter().map(|&(_, count)| count));
-            }
-            (chunk.indptr, indices, data)
-        })
-        .collect();
-    let nnz: usize = translated.iter().map(|(_, i, _)| i.len()).sum();
+    // Rows: translate each chunk's columns straight into its slice of the final arrays (sorting each row
+    // by column), freeing the chunk as it goes: at most one extra copy of the counts is alive.
+    let nnz: usize = chunks.iter().map(|c| c.indices.len()).sum();
     let mut indptr = Vec::with_capacity(n_docs + 1);
     indptr.push(0);
-    let (mut indices, mut data) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
-    for (chunk_indptr, chunk_indices, chunk_data) in translated {
-        let base = indices.len();
-        indptr.extend(chunk_indptr[1..].iter().map(|&p| base + p));
-        indices.extend(chunk_indices);
-        data.extend(chunk_data);
+    for chunk in &chunks {
+        let base = *indptr.last().expect("starts with 0");
+        indptr.extend(chunk.indptr[1..].iter().map(|&p| base + p));
     }
+    let (mut indices, mut data) = (vec![0u32; nnz], vec![0u32; nnz]);
+    let mut slices = Vec::with_capacity(chunks.len());
+    let (mut rest_i, mut rest_d) = (indices.as_mut_slice(), data.as_mut_slice());
+    for chunk in &chunks {
+        let (i, ri) = rest_i.split_at_mut(chunk.indices.len());
+        let (d, rd) = rest_d.split_at_mut(chunk.indices.len());
+        slices.push((i, d));
+        (rest_i, rest_d) = (ri, rd);
+    }
+    chunks.into_par_iter().zip(local_to_first.par_iter()).zip(slices).for_each(|((chunk, map), (out_i, out_d))| {
+        let to_col: Vec<u32> =
+            map.iter().map(|&first| if first == UNUSED { UNUSED } else { first_to_sorted[first as usize] }).collect();
+        let mut row: Vec<(u32, u32)> = Vec::new();
+        for w in chunk.indptr.windows(2) {
+            row.clear();
+            row.extend((w[0]..w[1]).map(|k| (to_col[chunk.indices[k] as usize], chunk.data[k])));
+            row.sort_unstable_by_key(|&(col, _)| col);
+            for (k, &(col, count)) in (w[0]..w[1]).zip(&row) {
+                out_i[k] = col;
+                out_d[k] = count;
+            }
+        }
+    });
     TermCounts { n_docs, terms, df, tf, n_studies, counts: Csr { n_cols: n_terms, indptr, indices, data } }
 }
 
