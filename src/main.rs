@@ -483,6 +483,9 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     clock.lap("read");
     let counts = count_terms(&tokenizer, &texts, studies.as_deref(), args.threads);
     let n_terms = counts.terms.len();
+    // Only the ids are needed from here on: free the texts before the matrix grows a second copy.
+    drop(texts);
+    let ids: Vec<String> = corpus.quotes.into_iter().map(|q| q.id).collect();
     clock.lap("count");
     let (vocabulary, matrix) = args.vocab.params(&args.weights, Defaults::Vectorize).prune(counts)?;
     let model = args.weights.params().fit(vocabulary);
@@ -493,7 +496,7 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     let context = || format!("cannot write to {}", args.out.display());
     out.write("matrix.mtx", |w| write_matrix_market(w, &weights, &comment)).with_context(context)?;
     out.write("vocab.tsv", |w| write_vocab_tsv(w, &model)).with_context(context)?;
-    out.write("docs.tsv", |w| write_docs_tsv(w, corpus.quotes.iter().map(|q| q.id.as_str()))).with_context(context)?;
+    out.write("docs.tsv", |w| write_docs_tsv(w, ids.iter().map(String::as_str))).with_context(context)?;
     out.commit().with_context(context)?;
     clock.lap("write");
     eprintln!(

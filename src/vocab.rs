@@ -15,7 +15,7 @@ use crate::tokenize::{Scratch, StrInterner, Tokenizer};
 
 /// Quotes per counting chunk: big enough to amortise the chunk's tables, small enough for them to stay
 /// in cache and to balance the threads.
-const CHUNK_DOCS: usize = 1024;
+const CHUNK_DOCS: usize = 4096;
 
 /// Marks a chunk-local term that no quote of the chunk emitted.
 const UNUSED: u32 = u32::MAX;
@@ -73,8 +73,8 @@ struct ChunkCounts {
     /// Local term texts, back to back; term `i` ends at `term_ends[i]`.
     term_text: String,
     term_ends: Vec<usize>,
-    df: Vec<u64>,
-    tf: Vec<u64>,
+    df: Vec<u32>,
+    tf: Vec<u32>,
     /// Rows with local column ids, in quote order.
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -139,7 +139,7 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
         for &id in &touched {
             let count = std::mem::take(&mut in_doc[id as usize]);
             df[id as usize] += 1;
-            tf[id as usize] += u64::from(count);
+            tf[id as usize] += count;
             indices.push(id);
             data.push(count);
             if let Some(study) = study {
@@ -190,8 +190,8 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
     for (chunk, map) in chunks.iter().zip(&local_to_first) {
         for (local, &first) in map.iter().enumerate().filter(|&(_, &first)| first != UNUSED) {
             let col = first_to_sorted[first as usize] as usize;
-            df[col] += chunk.df[local];
-            tf[col] += chunk.tf[local];
+            df[col] += u64::from(chunk.df[local]);
+            tf[col] += u64::from(chunk.tf[local]);
         }
         if with_studies {
             study_pairs.extend(chunk.term_studies.iter().map(|&(t, s)| (first_to_sorted[map[t as usize] as usize], s)));
@@ -207,25 +207,10 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
         n
     });
 
-    // Rows: translate each chunk's columns straight into its slice of the final arrays (sorting each row
-    // by column), freeing the chunk as it goes: at most one extra copy of the counts is alive.
-    let nnz: usize = chunks.iter().map(|c| c.indices.len()).sum();
-    let mut indptr = Vec::with_capacity(n_docs + 1);
-    indptr.push(0);
-    for chunk in &chunks {
-        let base = *indptr.last().expect("starts with 0");
-        indptr.extend(chunk.indptr[1..].iter().map(|&p| base + p));
-    }
-    let (mut indices, mut data) = (vec![0u32; nnz], vec![0u32; nnz]);
-    let mut slices = Vec::with_capacity(chunks.len());
-    let (mut rest_i, mut rest_d) = (indices.as_mut_slice(), data.as_mut_slice());
-    for chunk in &chunks {
-        let (i, ri) = rest_i.split_at_mut(chunk.indices.len());
-        let (d, rd) = rest_d.split_at_mut(chunk.indices.len());
-        slices.push((i, d));
-        (rest_i, rest_d) = (ri, rd);
-    }
-    chunks.into_par_iter().zip(local_to_first.par_iter()).zip(slices).for_each(|((chunk, map), (out_i, out_d))| {
+    // Rows: translate each chunk's columns in place (sorting each row by column), then move the chunks
+    // into the final arrays one by one, freeing each as it goes, so the counts exist about once in memory.
+    let mut chunks = chunks;
+    chunks.par_iter_mut().zip(local_to_first.par_iter()).for_each(|(chunk, map)| {
         let to_col: Vec<u32> =
             map.iter().map(|&first| if first == UNUSED { UNUSED } else { first_to_sorted[first as usize] }).collect();
         let mut row: Vec<(u32, u32)> = Vec::new();
@@ -234,11 +219,21 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
             row.extend((w[0]..w[1]).map(|k| (to_col[chunk.indices[k] as usize], chunk.data[k])));
             row.sort_unstable_by_key(|&(col, _)| col);
             for (k, &(col, count)) in (w[0]..w[1]).zip(&row) {
-                out_i[k] = col;
-                out_d[k] = count;
+                chunk.indices[k] = col;
+                chunk.data[k] = count;
             }
         }
     });
+    let nnz: usize = chunks.iter().map(|c| c.indices.len()).sum();
+    let mut indptr = Vec::with_capacity(n_docs + 1);
+    indptr.push(0);
+    let (mut indices, mut data) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+    for chunk in chunks {
+        let base = indices.len();
+        indptr.extend(chunk.indptr[1..].iter().map(|&p| base + p));
+        indices.extend_from_slice(&chunk.indices);
+        data.extend_from_slice(&chunk.data);
+    }
     TermCounts { n_docs, terms, df, tf, n_studies, counts: Csr { n_cols: n_terms, indptr, indices, data } }
 }
 
