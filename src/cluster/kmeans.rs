@@ -20,7 +20,8 @@ pub struct KMeansParams {
     pub n_init: usize,
     /// Iteration limit per run. Default: 300 (scikit-learn's).
     pub max_iter: usize,
-    /// Stop when the centroids move less than this (sum of squared shifts). Default: 1e-8.
+    /// Stop when the centroids move less than this, relative to the data (scikit-learn's rule: the sum
+    /// of squared centroid shifts below `tol` times the mean variance of the features). Default: 1e-4.
     pub tol: f64,
     /// Seed of the first restart; restart `r` uses stream `r`.
     pub seed: u64,
@@ -29,7 +30,7 @@ pub struct KMeansParams {
 impl KMeansParams {
     /// Defaults for `k` clusters and a seed.
     pub fn new(k: usize, seed: u64) -> Self {
-        KMeansParams { k, n_init: 4, max_iter: 300, tol: 1e-8, seed }
+        KMeansParams { k, n_init: 4, max_iter: 300, tol: 1e-4, seed }
     }
 }
 
@@ -50,11 +51,15 @@ pub struct KMeans {
 pub fn kmeans(x: ArrayView2<f64>, params: &KMeansParams) -> KMeans {
     assert!(params.k >= 1 && params.k <= x.nrows(), "1 <= k <= number of quotes");
     let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+    let n = x.nrows() as f64;
+    let mean = x.sum_axis(Axis(0)) / n;
+    let mean_variance = (norms.sum() / n - mean.dot(&mean)).max(0.0) / x.ncols().max(1) as f64;
+    let tol = params.tol * mean_variance;
     let mut best: Option<KMeans> = None;
     for run in 0..params.n_init.max(1) {
         let mut rng = Rng::new(params.seed, run as u64);
         let centroids = plus_plus(x, &norms, params.k, &mut rng);
-        let result = lloyd(x, &norms, centroids, params);
+        let result = lloyd(x, &norms, centroids, params, tol);
         if best.as_ref().is_none_or(|b| result.inertia < b.inertia) {
             best = Some(result);
         }
@@ -125,7 +130,13 @@ pub fn assign(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) 
         .collect()
 }
 
-fn lloyd(x: ArrayView2<f64>, norms: &Array1<f64>, mut centroids: Array2<f64>, params: &KMeansParams) -> KMeans {
+fn lloyd(
+    x: ArrayView2<f64>,
+    norms: &Array1<f64>,
+    mut centroids: Array2<f64>,
+    params: &KMeansParams,
+    tol: f64,
+) -> KMeans {
     let k = params.k;
     let mut labels = vec![usize::MAX; x.nrows()];
     let mut n_iter = 0;
@@ -152,7 +163,7 @@ fn lloyd(x: ArrayView2<f64>, norms: &Array1<f64>, mut centroids: Array2<f64>, pa
         }
         let shift: f64 = (&new - &centroids).iter().map(|d| d * d).sum();
         centroids = new;
-        if !changed || shift <= params.tol {
+        if !changed || shift <= tol {
             break;
         }
     }

@@ -30,7 +30,8 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     let transposed = transpose(matrix);
 
     let mut rng = Rng::new(seed, 0x15A);
-    let omega = Array2::from_shape_fn((n_cols, l), |_| rng.normal());
+    // Random signs (Rademacher) work as well as Gaussians for the range finder and cost one bit each.
+    let omega = Array2::from_shape_fn((n_cols, l), |_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
     let mut q = orthonormal_columns(sparse_times_dense(matrix, &omega));
     for _ in 0..n_iter {
         let z = orthonormal_columns(sparse_times_dense(&transposed, &q));
@@ -87,14 +88,18 @@ pub fn transpose(matrix: &Csr<f64>) -> Csr<f64> {
 /// `A X` for sparse `A` and dense `X`; each output row depends on one input row only.
 fn sparse_times_dense(a: &Csr<f64>, x: &Array2<f64>) -> Array2<f64> {
     let width = x.ncols();
-    let mut out = Array2::zeros((a.n_rows(), width));
-    out.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(r, mut row)| {
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout");
+    let mut out = vec![0.0f64; a.n_rows() * width];
+    // Plain slices rather than ndarray rows: this loop runs once per non-zero and must vectorise.
+    out.par_chunks_mut(width.max(1)).enumerate().for_each(|(r, row)| {
         let (cols, values) = a.row(r);
         for (&c, &v) in cols.iter().zip(values) {
-            row.scaled_add(v, &x.row(c as usize));
+            let source = &x[c as usize * width..(c as usize + 1) * width];
+            row.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
         }
     });
-    out
+    Array2::from_shape_vec((a.n_rows(), width), out).expect("rows x width values")
 }
 
 /// `X^T X`, summed over fixed chunks of rows in order.
@@ -104,38 +109,59 @@ pub(crate) fn gram(x: &Array2<f64>) -> Array2<f64> {
     partials.into_iter().fold(Array2::zeros((x.ncols(), x.ncols())), |acc, p| acc + p)
 }
 
-/// Orthonormal columns spanning those of `y` (modified Gram-Schmidt, twice, for stability). A column
-/// that is numerically dependent on earlier ones becomes zero.
+/// Orthonormal columns spanning those of `y`, by Cholesky QR done twice (CholeskyQR2: as accurate as
+/// Householder QR for the well-conditioned bases of a randomized SVD, and made of matrix products, so it
+/// is fast on the tall matrices here). `Y^T Y = L L^T`, then `Q = Y L^-T`.
 fn orthonormal_columns(y: Array2<f64>) -> Array2<f64> {
-    let mut columns = y.reversed_axes().as_standard_layout().to_owned(); // one column per row
+    let mut q = y;
     for _ in 0..2 {
-        for i in 0..columns.nrows() {
-            for j in 0..i {
-                let dot = ordered_dot(columns.row(i).as_slice().unwrap(), columns.row(j).as_slice().unwrap());
-                let (before, mut after) = columns.view_mut().split_at(Axis(0), i);
-                after.row_mut(0).scaled_add(-dot, &before.row(j));
-            }
-            let norm = ordered_dot(columns.row(i).as_slice().unwrap(), columns.row(i).as_slice().unwrap()).sqrt();
-            let mut row = columns.row_mut(i);
-            if norm > 1e-12 {
-                row /= norm;
-            } else {
-                row.fill(0.0);
-            }
-        }
+        let g = gram(&q);
+        let l_inv = inverse_lower(&cholesky(&g));
+        q = q.dot(&l_inv.t());
     }
-    columns.reversed_axes().as_standard_layout().to_owned()
+    q
 }
 
-/// A dot product summed in a fixed order (chunks in parallel, partial sums in chunk order).
-fn ordered_dot(a: &[f64], b: &[f64]) -> f64 {
-    const CHUNK: usize = 1 << 14;
-    let partials: Vec<f64> = a
-        .par_chunks(CHUNK)
-        .zip(b.par_chunks(CHUNK))
-        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>())
-        .collect();
-    partials.iter().sum()
+/// Lower Cholesky factor of a symmetric positive semi-definite matrix; a tiny ridge keeps it defined when
+/// the matrix is singular (a column dependent on others then comes out near zero, harmlessly).
+fn cholesky(g: &Array2<f64>) -> Array2<f64> {
+    let n = g.nrows();
+    let trace: f64 = (0..n).map(|i| g[[i, i]]).sum();
+    let ridge = 1e-12 * trace.max(f64::MIN_POSITIVE) / n as f64;
+    let mut l = Array2::<f64>::zeros((n, n));
+    for j in 0..n {
+        let mut d = g[[j, j]] + ridge;
+        for k in 0..j {
+            d -= l[[j, k]] * l[[j, k]];
+        }
+        let d = d.max(ridge).sqrt();
+        l[[j, j]] = d;
+        for i in j + 1..n {
+            let mut v = g[[i, j]];
+            for k in 0..j {
+                v -= l[[i, k]] * l[[j, k]];
+            }
+            l[[i, j]] = v / d;
+        }
+    }
+    l
+}
+
+/// Inverse of a lower triangular matrix (forward substitution, column by column).
+fn inverse_lower(l: &Array2<f64>) -> Array2<f64> {
+    let n = l.nrows();
+    let mut inv = Array2::<f64>::zeros((n, n));
+    for c in 0..n {
+        inv[[c, c]] = 1.0 / l[[c, c]];
+        for i in c + 1..n {
+            let mut v = 0.0;
+            for k in c..i {
+                v -= l[[i, k]] * inv[[k, c]];
+            }
+            inv[[i, c]] = v / l[[i, i]];
+        }
+    }
+    inv
 }
 
 /// Eigenvalues and eigenvectors (as columns) of a small symmetric matrix, by cyclic Jacobi rotations.
@@ -148,7 +174,7 @@ pub(crate) fn symmetric_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
             .map(|(i, j)| a[[i, j]].powi(2))
             .sum();
         let scale: f64 = a.iter().map(|x| x * x).sum::<f64>().max(f64::MIN_POSITIVE);
-        if off <= 1e-26 * scale {
+        if off <= 1e-24 * scale {
             break;
         }
         for p in 0..n {
