@@ -40,6 +40,7 @@ def main():
     parser.add_argument("--text-col", default="text")
     parser.add_argument("--out")
     parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--check-mtx", help="a Matrix Market file that must read back (scipy.io.mmread) to this matrix")
     args = parser.parse_args()
     params = json.loads(args.params)
     if "ngram_range" in params:
@@ -64,6 +65,15 @@ def main():
         }
         with open(args.out, "w") as f:
             json.dump(result, f)
+    if args.check_mtx:
+        import numpy as np
+        from scipy.io import mmread
+        theirs = mmread(args.check_mtx).tocsr()
+        if theirs.shape != X.shape:
+            sys.exit(f"{args.check_mtx}: shape {theirs.shape}, expected {X.shape}")
+        diff = abs(theirs - X).max() if X.nnz else 0.0
+        if diff > 1e-9:
+            sys.exit(f"{args.check_mtx}: largest difference {diff}")
     if args.timing:
         print(json.dumps({
             "read_s": read_s,
