@@ -6,7 +6,11 @@
 //!
 //! 1. [`corpus`]: read quotes (CSV, TSV, JSON Lines) with positioned errors. The only stage that reads files.
 //! 2. [`tokenize`]: turn each quote into normalised terms with byte offsets, in parallel.
-//! 3. [`report`]: render results for people and scripts, and write files atomically. The only stage that
+//! 3. [`vocab`]: count terms in parallel chunks, merge in sorted term order, prune.
+//! 4. [`tfidf`]: scikit-learn-exact TF-IDF weights in a sparse matrix.
+//! 5. [`cluster`]: LSA and k-means.
+//! 6. [`themes`]: labels, representative quotes, study support and stability of each candidate theme.
+//! 7. [`report`]: render results for people and scripts, and write files atomically. The only stage that
 //!    writes files.
 //!
 //! See `ARCHITECTURE.md` for the whole pipeline and its invariants.
@@ -19,3 +23,16 @@ pub mod tfidf;
 pub mod themes;
 pub mod tokenize;
 pub mod vocab;
+
+/// Data shared by the unit tests of several stages.
+#[cfg(test)]
+pub(crate) mod test_fixtures {
+    /// The five quotes of `SKLEARN_PARITY.md`, whose scikit-learn values the tests check.
+    pub const PARITY_QUOTES: [&str; 5] = [
+        "Peer workers said helping others helped them stay well.",
+        "Being a peer gave me purpose and helped my recovery.",
+        "Staff did not value the peer role; pay was low.",
+        "Low pay and unclear roles made the work stressful.",
+        "Sharing my story helped others and helped me.",
+    ];
+}

@@ -440,13 +440,7 @@ mod tests {
     use crate::tokenize::{Compat, TokenizerParams};
     use std::collections::BTreeMap;
 
-    const FIXTURE: [&str; 5] = [
-        "Peer workers said helping others helped them stay well.",
-        "Being a peer gave me purpose and helped my recovery.",
-        "Staff did not value the peer role; pay was low.",
-        "Low pay and unclear roles made the work stressful.",
-        "Sharing my story helped others and helped me.",
-    ];
+    use crate::test_fixtures::PARITY_QUOTES as FIXTURE;
 
     fn sklearn() -> Tokenizer {
         TokenizerParams::for_compat(Compat::Sklearn).build().unwrap()
