@@ -228,6 +228,28 @@ mod tests {
         assert!(fit.inertia > 300.0 && fit.inertia < 500.0, "{}", fit.inertia);
     }
 
+    /// linfa's KMeans is the oracle: on the same data and k, the two objectives must agree closely
+    /// (different seeds can land in different local optima, so compare the best of several runs).
+    #[test]
+    fn inertia_agrees_with_linfa() {
+        use linfa::prelude::*;
+        let (x, _) = blobs(120, 5);
+        for k in [2, 4, 6] {
+            let ours = kmeans(x.view(), &KMeansParams { n_init: 8, ..KMeansParams::new(k, 11) });
+            let dataset = linfa::DatasetBase::from(x.clone());
+            let model = linfa_clustering::KMeans::params(k)
+                .n_runs(8)
+                .max_n_iterations(300)
+                .tolerance(1e-4)
+                .fit(&dataset)
+                .unwrap();
+            // linfa reports the mean squared distance; ours is the sum (scikit-learn's inertia).
+            let theirs = model.inertia() * x.nrows() as f64;
+            let relative = (ours.inertia - theirs).abs() / theirs;
+            assert!(relative < 0.02, "k={k}: themata {} vs linfa {theirs}", ours.inertia);
+        }
+    }
+
     #[test]
     fn naive_objective_matches_and_threads_do_not_matter() {
         let (x, _) = blobs(300, 2);
