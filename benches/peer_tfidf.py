@@ -5,9 +5,10 @@
 
 For each file it runs `themata vectorize --compat sklearn` (release build) and scikit-learn 1.9.1 (from .venv)
 with the same options, and prints a Markdown table: size, tokenize+TF-IDF time and MB/s for each, the
-speed ratio, and each process's peak memory (maximum resident set size). Both read the whole file; themata's
-time is its "count" + "weight" stages and scikit-learn's is fit_transform, so file reading and themata's
-writing of matrix.mtx are reported apart ("total").
+speed ratio, and each process's peak memory (maximum resident set size). themata's time is its "count" +
+"weight" stages ("count" streams the file, so it includes parsing the texts); scikit-learn's is
+fit_transform on texts already read. Whole-process times, with reading and themata's writing of
+matrix.mtx, are reported apart ("total").
 
 Build first: cargo build --release. Make tiers: python3 corpora/fetch.py --tiers 1,10,100,1000
 """

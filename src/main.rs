@@ -473,19 +473,45 @@ fn tokenize(args: &TokenizeArgs) -> anyhow::Result<()> {
 }
 
 fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
+    /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once.
+    const BATCH: usize = 1 << 16;
     let mut clock = StageClock::default();
     let options = args.columns.options()?;
     let tokenizer = args.tokenizer.params()?.build()?;
-    let corpus = Corpus::load(&args.file, &options)?;
-    print_warnings(&corpus.warnings);
-    let texts = corpus.texts();
-    let studies = study_indices(&corpus.quotes);
+    // Validate the whole file first (bad input must not cost a long count), keeping only ids and studies.
+    let mut reader = QuoteReader::open(&args.file, &options)?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut study_names: Vec<Option<String>> = Vec::new();
+    for quote in reader.by_ref() {
+        let quote = quote?;
+        ids.push(quote.id);
+        study_names.push(quote.study);
+    }
+    let (_, warnings) = reader.finish();
+    print_warnings(&warnings);
+    let studies = dense_indices(&study_names);
+    drop(study_names);
     clock.lap("read");
-    let counts = count_terms(&tokenizer, &texts, studies.as_deref(), args.threads);
+    // Then stream the texts in batches into the counter.
+    let mut counter = themata::vocab::TermCounter::new(&tokenizer, studies.is_some(), args.threads);
+    let mut reader = QuoteReader::open(&args.file, &options)?;
+    let mut batch: Vec<String> = Vec::with_capacity(BATCH);
+    let mut done = 0;
+    loop {
+        batch.clear();
+        for quote in reader.by_ref().take(BATCH) {
+            batch.push(quote?.text);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
+        counter.add(&texts, studies.as_ref().map(|s| &s[done..done + texts.len()]));
+        done += texts.len();
+    }
+    anyhow::ensure!(done == ids.len(), "{} changed while it was read", display(&args.file));
+    let counts = counter.finish();
     let n_terms = counts.terms.len();
-    // Only the ids are needed from here on: free the texts before the matrix grows a second copy.
-    drop(texts);
-    let ids: Vec<String> = corpus.quotes.into_iter().map(|q| q.id).collect();
     clock.lap("count");
     let (vocabulary, matrix) = args.vocab.params(&args.weights, Defaults::Vectorize).prune(counts)?;
     let model = args.weights.params().fit(vocabulary);
@@ -707,12 +733,19 @@ thread_local! {
 
 /// Each quote's study as a dense index (`u32::MAX` for none), or `None` when no quote has a study.
 fn study_indices(quotes: &[Quote]) -> Option<Vec<u32>> {
-    let mut index: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
-    for study in quotes.iter().filter_map(|q| q.study.as_deref()) {
+    let names: Vec<Option<&str>> = quotes.iter().map(|q| q.study.as_deref()).collect();
+    dense_indices(&names)
+}
+
+/// Dense indices of optional names, in order of first appearance (`u32::MAX` for none); `None` when
+/// every name is missing.
+fn dense_indices<S: AsRef<str>>(names: &[Option<S>]) -> Option<Vec<u32>> {
+    let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for name in names.iter().flatten() {
         let next = index.len() as u32;
-        index.entry(study).or_insert(next);
+        index.entry(name.as_ref()).or_insert(next);
     }
-    (!index.is_empty()).then(|| quotes.iter().map(|q| q.study.as_deref().map_or(u32::MAX, |s| index[s])).collect())
+    (!index.is_empty()).then(|| names.iter().map(|n| n.as_ref().map_or(u32::MAX, |s| index[s.as_ref()])).collect())
 }
 
 /// Prints warnings that did not stop the run.

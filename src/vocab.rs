@@ -10,7 +10,6 @@
 
 use rayon::prelude::*;
 
-use crate::parallel::with_threads;
 use crate::tokenize::{Scratch, StrInterner, Tokenizer};
 
 /// Quotes per counting chunk: big enough to amortise the chunk's tables, small enough for them to stay
@@ -95,20 +94,65 @@ impl ChunkCounts {
 /// `studies`, if given, holds a study index for each quote (`u32::MAX` for none) and enables
 /// [`TermCounts::n_studies`].
 pub fn count_terms(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, threads: usize) -> TermCounts {
-    if let Some(studies) = studies {
-        assert_eq!(studies.len(), texts.len(), "one study index per quote");
+    let mut counter = TermCounter::new(tokenizer, studies.is_some(), threads);
+    counter.add(texts, studies);
+    counter.finish()
+}
+
+/// Counts terms batch by batch, so that a corpus need not be in memory at once: each batch of quotes is
+/// counted (in parallel chunks) and can then be dropped; only the per-chunk partial results are kept
+/// until [`TermCounter::finish`] merges them. The result equals [`count_terms`] on all quotes.
+pub struct TermCounter<'t> {
+    tokenizer: &'t Tokenizer,
+    with_studies: bool,
+    pool: Option<rayon::ThreadPool>,
+    chunks: Vec<ChunkCounts>,
+    n_docs: usize,
+}
+
+impl<'t> TermCounter<'t> {
+    /// A counter on `threads` threads (`0` = all cores); `with_studies` says whether batches come with
+    /// study indices.
+    pub fn new(tokenizer: &'t Tokenizer, with_studies: bool, threads: usize) -> Self {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(crate::parallel::resolve_threads(threads)).build().ok();
+        TermCounter { tokenizer, with_studies, pool, chunks: Vec::new(), n_docs: 0 }
     }
-    with_threads(threads, || {
-        let chunks: Vec<ChunkCounts> = texts
-            .par_chunks(CHUNK_DOCS)
-            .enumerate()
-            .map_init(Scratch::default, |scratch, (chunk_no, chunk)| {
-                let chunk_studies = studies.map(|s| &s[chunk_no * CHUNK_DOCS..chunk_no * CHUNK_DOCS + chunk.len()]);
-                count_chunk(tokenizer, chunk, chunk_studies, scratch)
-            })
-            .collect();
-        merge_chunks(chunks, texts.len(), studies.is_some())
-    })
+
+    /// Counts the next quotes, in corpus order.
+    pub fn add(&mut self, texts: &[&str], studies: Option<&[u32]>) {
+        assert_eq!(studies.is_some(), self.with_studies, "study indices for every batch or none");
+        if let Some(studies) = studies {
+            assert_eq!(studies.len(), texts.len(), "one study index per quote");
+        }
+        let tokenizer = self.tokenizer;
+        let work = || -> Vec<ChunkCounts> {
+            texts
+                .par_chunks(CHUNK_DOCS)
+                .enumerate()
+                .map_init(Scratch::default, |scratch, (chunk_no, chunk)| {
+                    let start = chunk_no * CHUNK_DOCS;
+                    let chunk_studies = studies.map(|s| &s[start..start + chunk.len()]);
+                    count_chunk(tokenizer, chunk, chunk_studies, scratch)
+                })
+                .collect()
+        };
+        let counted = match &self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        };
+        self.chunks.extend(counted);
+        self.n_docs += texts.len();
+    }
+
+    /// Merges every batch: columns in sorted term order, rows in quote order.
+    pub fn finish(self) -> TermCounts {
+        let TermCounter { pool, chunks, n_docs, with_studies, .. } = self;
+        let merge = || merge_chunks(chunks, n_docs, with_studies);
+        match &pool {
+            Some(pool) => pool.install(merge),
+            None => merge(),
+        }
+    }
 }
 
 fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, scratch: &mut Scratch) -> ChunkCounts {
@@ -517,6 +561,20 @@ mod tests {
         }
         assert_eq!(one, count_terms(&tokenizer, &refs, None, 2));
         assert_eq!(one, count_terms(&tokenizer, &refs, None, 5));
+    }
+
+    #[test]
+    fn batches_count_like_the_whole_corpus() {
+        let texts: Vec<String> = (0..3000).map(|i| format!("{} study{} {}", FIXTURE[i % 5], i % 7, i % 97)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let studies: Vec<u32> = (0..3000).map(|i| (i % 7) as u32).collect();
+        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
+        let whole = count_terms(&tokenizer, &refs, Some(&studies), 2);
+        let mut counter = TermCounter::new(&tokenizer, true, 2);
+        for (batch, batch_studies) in refs.chunks(700).zip(studies.chunks(700)) {
+            counter.add(batch, Some(batch_studies));
+        }
+        assert_eq!(counter.finish(), whole);
     }
 
     #[test]
