@@ -330,10 +330,9 @@ impl WeightArgs {
     }
 }
 
+/// Everything from the quote file to the TF-IDF matrix; shared by `vectorize` and `suggest`.
 #[derive(Args)]
-struct VectorizeArgs {
-    /// The quote file (CSV, TSV or JSON Lines)
-    file: PathBuf,
+struct PipelineArgs {
     #[command(flatten)]
     columns: ColumnArgs,
     #[command(flatten)]
@@ -342,6 +341,14 @@ struct VectorizeArgs {
     vocab: VocabArgs,
     #[command(flatten)]
     weights: WeightArgs,
+}
+
+#[derive(Args)]
+struct VectorizeArgs {
+    /// The quote file (CSV, TSV or JSON Lines)
+    file: PathBuf,
+    #[command(flatten)]
+    pipeline: PipelineArgs,
     /// Folder for matrix.mtx, vocab.tsv and docs.tsv (created if missing; files replaced atomically)
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -372,13 +379,7 @@ struct SuggestArgs {
     /// The quote file (CSV, TSV or JSON Lines) [default: the shipped corpora/peer-support/quotes.csv]
     file: Option<PathBuf>,
     #[command(flatten)]
-    columns: ColumnArgs,
-    #[command(flatten)]
-    tokenizer: TokenizerArgs,
-    #[command(flatten)]
-    vocab: VocabArgs,
-    #[command(flatten)]
-    weights: WeightArgs,
+    pipeline: PipelineArgs,
     /// Number of themes, or auto: the k in --k-range with the highest mean silhouette
     #[arg(long, value_name = "N|auto", default_value = "auto", value_parser = parse_k, help_heading = "Themes")]
     k: KArg,
@@ -476,8 +477,8 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once.
     const BATCH: usize = 1 << 16;
     let mut clock = StageClock::default();
-    let options = args.columns.options()?;
-    let tokenizer = args.tokenizer.params()?.build()?;
+    let options = args.pipeline.columns.options()?;
+    let tokenizer = args.pipeline.tokenizer.params()?.build()?;
     // Validate the whole file first (bad input must not cost a long count), keeping only ids and studies.
     let mut reader = QuoteReader::open(&args.file, &options)?;
     let mut ids: Vec<String> = Vec::new();
@@ -513,8 +514,8 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     let counts = counter.finish();
     let n_terms = counts.terms.len();
     clock.lap("count");
-    let (vocabulary, matrix) = args.vocab.params(&args.weights, Defaults::Vectorize).prune(counts)?;
-    let model = args.weights.params().fit(vocabulary);
+    let (vocabulary, matrix) = args.pipeline.vocab.params(&args.pipeline.weights, Defaults::Vectorize).prune(counts)?;
+    let model = args.pipeline.weights.params().fit(vocabulary);
     let weights = themata::parallel::with_threads(args.threads, || model.transform_into(matrix));
     clock.lap("weight");
     let mut out = OutputDir::new(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
@@ -547,11 +548,11 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
 
     let mut clock = StageClock::default();
     let file = args.file.clone().unwrap_or_else(shipped_corpus);
-    let options = args.columns.options()?;
-    let tokenizer_params = args.tokenizer.params_with(Defaults::Suggest)?;
+    let options = args.pipeline.columns.options()?;
+    let tokenizer_params = args.pipeline.tokenizer.params_with(Defaults::Suggest)?;
     let tokenizer = tokenizer_params.build()?;
-    let vocab_params = args.vocab.params(&args.weights, Defaults::Suggest);
-    let tfidf_params = args.weights.params();
+    let vocab_params = args.pipeline.vocab.params(&args.pipeline.weights, Defaults::Suggest);
+    let tfidf_params = args.pipeline.weights.params();
     let cluster_params = ClusterParams {
         n_components: args.lsa_dims,
         k: match args.k {
