@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """scikit-learn's TfidfVectorizer on a quote file: the reference for themata's parity tests and benchmarks.
 
-    sklearn_tfidf.py FILE PARAMS_JSON [--text-col text] [--out RESULT.json] [--timing]
+    sklearn_tfidf.py FILE PARAMS_JSON [--text-col text] [--out RESULT.json] [--check-mtx MATRIX.mtx] [--timing]
 
 FILE is CSV (.csv), TSV (.tsv) or JSON Lines (.jsonl); rows whose text is empty or whitespace are skipped,
 as themata skips them. PARAMS_JSON holds TfidfVectorizer keyword arguments, e.g.

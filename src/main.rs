@@ -593,7 +593,8 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
 
     let counts = count_terms(&tokenizer, &texts, study_index.as_deref(), args.threads);
     let (vocabulary, matrix) = vocab_params.prune(counts)?;
-    let model = tfidf_params.fit(vocabulary.clone());
+    let model = tfidf_params.fit(vocabulary);
+    let vocabulary = model.vocabulary();
     let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
     clock.lap("vectorize");
     let clustering = themata::parallel::with_threads(args.threads, || cluster_params.fit(&weights));
@@ -603,7 +604,7 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
         describe(
             &info,
             &tokenizer,
-            &vocabulary,
+            vocabulary,
             &matrix,
             &clustering.embedding,
             &clustering.kmeans,

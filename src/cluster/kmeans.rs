@@ -7,9 +7,8 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
+use super::REDUCE_ROWS;
 use super::rng::Rng;
-
-const REDUCE_ROWS: usize = 2048;
 
 /// k-means settings. Defaults follow scikit-learn's `KMeans` where it has them.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]

@@ -7,11 +7,9 @@
 use ndarray::{Array2, Axis};
 use rayon::prelude::*;
 
+use super::REDUCE_ROWS;
 use super::rng::Rng;
 use crate::vocab::Csr;
-
-/// Rows per chunk in reductions: fixed, so that floating-point sums never depend on the thread count.
-const REDUCE_ROWS: usize = 2048;
 
 /// The LSA embedding of each quote, `U * Sigma` (as `TruncatedSVD.fit_transform`), and the singular values.
 #[derive(Clone, Debug)]

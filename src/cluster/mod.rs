@@ -19,6 +19,10 @@ use rng::Rng;
 
 use crate::vocab::Csr;
 
+/// Rows per chunk in every floating-point reduction of the stage: fixed, so that sums never depend on
+/// the thread count.
+pub(crate) const REDUCE_ROWS: usize = 2048;
+
 /// Quotes sampled to compute a silhouette (the full computation is quadratic).
 pub const SILHOUETTE_SAMPLE: usize = 2000;
 
