@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The full test suite: the one command the README gives, and the one .ci/run calls.
-# Sets up what the parity tests need (a Python venv with scikit-learn 1.9.1, in .venv), then runs every
+# Sets up what the parity tests need (a Python venv with scikit-learn 1.9.1 and krippendorff, in .venv), then runs every
 # Rust test. Works offline once .venv exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! .venv/bin/python -c 'import sklearn, scipy; assert sklearn.__version__ == "1.9.1"' 2>/dev/null; then
-    echo "scripts/test.sh: creating .venv with scikit-learn 1.9.1 (for the parity tests)" >&2
+if ! .venv/bin/python -c 'import sklearn, scipy, krippendorff; assert sklearn.__version__ == "1.9.1"' 2>/dev/null; then
+    echo "scripts/test.sh: creating .venv with scikit-learn 1.9.1 and krippendorff (for the parity tests)" >&2
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check scikit-learn==1.9.1 scipy
+    .venv/bin/pip install --quiet --disable-pip-version-check scikit-learn==1.9.1 scipy krippendorff==0.9.0
 fi
 export THEMATA_PYTHON="$PWD/.venv/bin/python"
 

@@ -10,13 +10,16 @@
 //! 4. [`tfidf`]: scikit-learn-exact TF-IDF weights in a sparse matrix.
 //! 5. [`cluster`]: LSA and k-means.
 //! 6. [`themes`]: labels, representative quotes, study support and stability of each candidate theme.
-//! 7. [`report`]: render results for people and scripts, and write files atomically. The only stage that
+//! 7. [`evaluate`]: compare candidate themes with the analysts' coding: agreement metrics (scikit-learn's
+//!    definitions), one-to-one theme-code matching, and the quotes to re-read.
+//! 8. [`report`]: render results for people and scripts, and write files atomically. The only stage that
 //!    writes files.
 //!
 //! See `ARCHITECTURE.md` for the whole pipeline and its invariants.
 
 pub mod cluster;
 pub mod corpus;
+pub mod evaluate;
 pub mod parallel;
 pub mod report;
 pub mod tfidf;

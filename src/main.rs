@@ -42,6 +42,8 @@ enum Command {
     Vectorize(VectorizeArgs),
     /// Suggest candidate themes: labels, representative quotes, study support, stability, audit trail.
     Suggest(SuggestArgs),
+    /// Compare suggested themes with the analysts' codes: agreement, matched pairs, quotes to re-read.
+    Compare(CompareArgs),
 }
 
 /// Options that say how to read a quote file; shared by every command.
@@ -412,6 +414,25 @@ struct SuggestArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+struct CompareArgs {
+    /// Folder written by `themata suggest` (its themes.json and assignments.csv are read)
+    #[arg(long, value_name = "DIR", default_value = "themata-out")]
+    suggested: PathBuf,
+    /// The analysts' codes: a quote file with a codes column (as corpora/peer-support/quotes.csv), or a
+    /// CSV/TSV of id,code rows, one row per code; the layout is read from the header
+    #[arg(long, value_name = "FILE")]
+    manual: PathBuf,
+    #[command(flatten)]
+    columns: ColumnArgs,
+    /// Column of the code in a file of id,code rows
+    #[arg(long, value_name = "NAME", default_value = "code")]
+    code_col: String,
+    /// Folder for compare.json, compare.md and disagreements.csv [default: the --suggested folder]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     START.with(|_| ()); // start the clock before parsing
     let cli = Cli::parse();
@@ -420,6 +441,7 @@ fn main() -> ExitCode {
         Command::Tokenize(args) => tokenize(&args),
         Command::Vectorize(args) => vectorize(&args),
         Command::Suggest(args) => suggest(&args),
+        Command::Compare(args) => compare(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -700,6 +722,32 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
     print_stdout(&summary)?;
     eprintln!("time: {}", clock.summary());
     Ok(())
+}
+
+fn compare(args: &CompareArgs) -> anyhow::Result<()> {
+    use themata::report::{compare_summary, write_compare_json, write_compare_md, write_disagreements_csv};
+
+    let options = args.columns.options()?;
+    let suggestion = themata::corpus::read_suggestion(&args.suggested).with_context(|| {
+        format!("--suggested {}: expected a folder written by `themata suggest`", args.suggested.display())
+    })?;
+    let manual = themata::corpus::read_manual_coding(&args.manual, &options, &args.code_col)?;
+    print_warnings(&manual.warnings);
+    let comparison = themata::evaluate::compare(&suggestion, &manual)?;
+    let out_dir = args.out.as_ref().unwrap_or(&args.suggested);
+    let context = || format!("cannot write to {}", out_dir.display());
+    let mut out = OutputDir::new(out_dir).with_context(context)?;
+    out.write("compare.json", |w| write_compare_json(w, &comparison)).with_context(context)?;
+    out.write("compare.md", |w| write_compare_md(w, &comparison)).with_context(context)?;
+    out.write("disagreements.csv", |w| write_disagreements_csv(w, &comparison)).with_context(context)?;
+    out.commit().with_context(context)?;
+    let mut summary = compare_summary(&comparison);
+    summary.push_str(&format!(
+        "wrote compare.json, compare.md, disagreements.csv ({} quotes to re-read) to {}\n",
+        comparison.disagreements.len(),
+        out_dir.display()
+    ));
+    print_stdout(&summary)
 }
 
 /// The shipped demo corpus, found beside the sources this binary was built from, or from the

@@ -198,6 +198,52 @@ pub enum CorpusError {
         problem: String,
     },
 
+    /// A field whose value is not what the column must hold.
+    #[error(
+        "{}: record {} (line {}), column {column:?}: expected {expected}, found {found:?}",
+        path.display(), pos.record, pos.line
+    )]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The record.
+        pos: Position,
+        /// The column.
+        column: String,
+        /// What the column must hold, such as "a theme number".
+        expected: String,
+        /// The value found.
+        found: String,
+    },
+
+    /// A manual coding file with neither a codes column nor a code column.
+    #[error(
+        "{}: line 1: no column of codes; expected a quote file with a column {codes_col:?} (--codes-col; codes \
+         separated by --code-sep) or a table of id,code rows with a column {code_col:?} (--code-col); the \
+         columns are: {}",
+        path.display(),
+        list_names(available)
+    )]
+    NoCodes {
+        /// The file.
+        path: PathBuf,
+        /// The codes column of a quote file.
+        codes_col: String,
+        /// The code column of an id,code table.
+        code_col: String,
+        /// The columns the header has.
+        available: Vec<String>,
+    },
+
+    /// A file that themata wrote, read back, does not have the expected structure.
+    #[error("{}: {problem}", path.display())]
+    BadDocument {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and what was expected.
+        problem: String,
+    },
+
     /// Any other CSV syntax problem reported by the CSV parser.
     #[error("{}: line {line}: {message}", path.display())]
     Csv {

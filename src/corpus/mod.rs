@@ -12,12 +12,17 @@
 //! assert_eq!(corpus.quotes[0].codes, ["A2", "B2"]);
 //! ```
 
+mod coding;
 mod error;
 mod read;
 mod stats;
 
 use std::path::{Path, PathBuf};
 
+pub use coding::{
+    CodedQuote, CodingLayout, ManualCoding, SuggestedQuote, SuggestedTheme, Suggestion, read_manual_coding,
+    read_suggestion,
+};
 pub use error::{CorpusError, Position};
 pub use read::QuoteReader;
 pub use stats::{CorpusStats, Distribution};

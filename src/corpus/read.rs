@@ -310,7 +310,7 @@ pub(crate) fn closest_name(wanted: &str, names: &[String]) -> Option<String> {
         .map(|(_, name)| name.clone())
 }
 
-fn split_codes(cell: &str, sep: &str) -> Vec<String> {
+pub(super) fn split_codes(cell: &str, sep: &str) -> Vec<String> {
     cell.split(sep).map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect()
 }
 
@@ -331,7 +331,7 @@ fn invalid_utf8(path: &Path, pos: Position, column: Option<String>, byte_offset:
 
 /// Scans the file from `start` (a byte offset on line `start_line`) to the first invalid UTF-8 byte, and
 /// returns its exact byte offset and line. Runs only on the error path, so re-reading is fine.
-fn locate_invalid_utf8(path: &Path, start: u64, start_line: u64) -> (u64, u64) {
+pub(super) fn locate_invalid_utf8(path: &Path, start: u64, start_line: u64) -> (u64, u64) {
     let scan = || -> std::io::Result<Option<(u64, u64)>> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(start))?;
@@ -371,7 +371,7 @@ fn locate_invalid_utf8(path: &Path, start: u64, start_line: u64) -> (u64, u64) {
     scan().ok().flatten().unwrap_or((start, start_line))
 }
 
-fn map_csv_error(path: &Path, error: csv::Error, record_no: u64) -> CorpusError {
+pub(super) fn map_csv_error(path: &Path, error: csv::Error, record_no: u64) -> CorpusError {
     let line = error.position().map(|p| p.line()).unwrap_or(0);
     let message = error.to_string();
     match error.into_kind() {

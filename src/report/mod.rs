@@ -2,6 +2,7 @@
 //! is the only stage that writes files. Every file is written atomically: to a temporary file in the
 //! destination's folder, then renamed, so a failed run never leaves half a file behind.
 
+mod compare;
 mod inspect;
 mod suggest;
 mod tokens;
@@ -10,6 +11,7 @@ mod vectors;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+pub use compare::{compare_summary, write_compare_json, write_compare_md, write_disagreements_csv};
 pub use inspect::InspectReport;
 pub use suggest::{
     SuggestResult, THEMES_SCHEMA_VERSION, write_assignments_csv, write_report_md, write_themes_csv, write_themes_json,

@@ -2,7 +2,9 @@
 
 mod bad_input;
 mod commands;
+mod compare;
 mod corpus;
+mod metrics;
 mod parity;
 mod suggest;
 mod util;

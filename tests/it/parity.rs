@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::util::{Dir, repo_file};
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     let path = std::env::var_os("THEMATA_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_file(".venv/bin/python"));
     assert!(
         path.exists(),
