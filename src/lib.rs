@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod corpus;
 pub mod evaluate;
 pub mod parallel;
+pub mod progress;
 pub mod report;
 pub mod tfidf;
 pub mod themes;

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning, read_word_list};
 use themata::corpus::{Corpus, Quote};
+use themata::progress::Progress;
 use themata::report::{
     InspectReport, OutputDir, write_atomic, write_docs_tsv, write_matrix_market, write_token_line, write_vocab_tsv,
 };
@@ -30,6 +31,12 @@ use themata::vocab::{DocFreq, VocabParams, count_terms};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars and no timing line (errors and warnings still go to standard error)
+    #[arg(long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// One line per stage on standard error: what it did and how long it took
+    #[arg(long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -409,9 +416,13 @@ struct SuggestArgs {
     /// Worker threads; 0 means every core. Output is the same for any value
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
-    /// Output folder for themes.json, themes.csv, assignments.csv, report.md, manifest.json
+    /// Output folder for themes.json, themes.csv, assignments.csv, report.md, report.html, manifest.json
     #[arg(long, value_name = "DIR", default_value = "themata-out")]
     out: PathBuf,
+    /// Also write the themes as a REFI-QDA codebook (.qdc) that NVivo, ATLAS.ti, MAXQDA, QualCoder and
+    /// Taguette import; GUIDs are stable for the same themes of the same input
+    #[arg(long, value_name = "FILE")]
+    export_qdc: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -436,11 +447,12 @@ struct CompareArgs {
 fn main() -> ExitCode {
     START.with(|_| ()); // start the clock before parsing
     let cli = Cli::parse();
+    let bars = Bars::new(cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::Inspect(args) => inspect(&args),
         Command::Tokenize(args) => tokenize(&args),
-        Command::Vectorize(args) => vectorize(&args),
-        Command::Suggest(args) => suggest(&args),
+        Command::Vectorize(args) => vectorize(&args, &bars),
+        Command::Suggest(args) => suggest(&args, &bars),
         Command::Compare(args) => compare(&args),
     };
     match result {
@@ -495,7 +507,7 @@ fn tokenize(args: &TokenizeArgs) -> anyhow::Result<()> {
     }
 }
 
-fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
+fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once.
     const BATCH: usize = 1 << 16;
     let mut clock = StageClock::default();
@@ -516,6 +528,7 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     drop(study_names);
     clock.lap("read");
     // Then stream the texts in batches into the counter.
+    bars.start("count", Some(ids.len() as u64));
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, studies.is_some(), args.threads);
     let mut reader = QuoteReader::open(&args.file, &options)?;
     let mut batch: Vec<String> = Vec::with_capacity(BATCH);
@@ -531,10 +544,12 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
         let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
         counter.add(&texts, studies.as_ref().map(|s| &s[done..done + texts.len()]));
         done += texts.len();
+        bars.advance(texts.len() as u64);
     }
     anyhow::ensure!(done == ids.len(), "{} changed while it was read", display(&args.file));
     let counts = counter.finish();
     let n_terms = counts.terms.len();
+    bars.finish(&format!("count: {} quotes, {} distinct terms", ids.len(), n_terms));
     clock.lap("count");
     let (vocabulary, matrix) = args.pipeline.vocab.params(&args.pipeline.weights, Defaults::Vectorize).prune(counts)?;
     let model = args.pipeline.weights.params().fit(vocabulary);
@@ -548,23 +563,23 @@ fn vectorize(args: &VectorizeArgs) -> anyhow::Result<()> {
     out.write("docs.tsv", |w| write_docs_tsv(w, ids.iter().map(String::as_str))).with_context(context)?;
     out.commit().with_context(context)?;
     clock.lap("write");
-    eprintln!(
+    bars.note(&format!(
         "{} quotes, {} terms kept of {}, {} non-zero weights; wrote matrix.mtx, vocab.tsv, docs.tsv to {}",
         weights.n_rows(),
         weights.n_cols,
         n_terms,
         weights.nnz(),
         args.out.display()
-    );
-    eprintln!("time: {}", clock.summary());
+    ));
+    bars.note(&format!("time: {}", clock.summary()));
     Ok(())
 }
 
-fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
+fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
     use themata::cluster::{ClusterParams, KChoice};
     use themata::report::{
-        SuggestResult, THEMES_SCHEMA_VERSION, write_assignments_csv, write_report_md, write_themes_csv,
-        write_themes_json,
+        HtmlReport, SuggestResult, THEMES_SCHEMA_VERSION, render_qdc, render_report_html, write_assignments_csv,
+        write_report_md, write_themes_csv, write_themes_json,
     };
     use themata::themes::{QuoteInfo, ThemeParams, describe};
 
@@ -598,6 +613,7 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
         ..ThemeParams::default()
     };
 
+    bars.start("read", None);
     let corpus = Corpus::load(&file, &options)?;
     print_warnings(&corpus.warnings);
     let (sha256, bytes) = themata::corpus::file_sha256(&file)?;
@@ -611,15 +627,18 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
     let ids: Vec<&str> = corpus.quotes.iter().map(|q| q.id.as_str()).collect();
     let studies: Vec<Option<&str>> = corpus.quotes.iter().map(|q| q.study.as_deref()).collect();
     let study_index = study_indices(&corpus.quotes);
+    bars.finish(&format!("read: {} quotes from {}", texts.len(), display(&file)));
     clock.lap("read");
 
+    bars.start("vectorize", None);
     let counts = count_terms(&tokenizer, &texts, study_index.as_deref(), args.threads);
     let (vocabulary, matrix) = vocab_params.prune(counts)?;
     let model = tfidf_params.fit(vocabulary);
     let vocabulary = model.vocabulary();
     let weights = themata::parallel::with_threads(args.threads, || model.transform(&matrix));
+    bars.finish(&format!("vectorize: {} terms, {} non-zero weights", vocabulary.terms.len(), weights.nnz()));
     clock.lap("vectorize");
-    let clustering = themata::parallel::with_threads(args.threads, || cluster_params.fit(&weights));
+    let clustering = themata::parallel::with_threads(args.threads, || cluster_params.fit_with_progress(&weights, bars));
     clock.lap("cluster");
     let info = QuoteInfo { ids: &ids, studies: &studies, texts: &texts };
     let (themes, assignments) = themata::parallel::with_threads(args.threads, || {
@@ -632,6 +651,7 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
             &clustering.kmeans,
             &cluster_params,
             &theme_params,
+            bars,
         )
     });
     clock.lap("themes");
@@ -653,6 +673,26 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
     out.write("themes.csv", |w| write_themes_csv(w, &themes)).with_context(context)?;
     out.write("assignments.csv", |w| write_assignments_csv(w, &ids, &studies, &assignments)).with_context(context)?;
     out.write("report.md", |w| write_report_md(w, &result)).with_context(context)?;
+    let embedding = &clustering.embedding;
+    let map: Vec<(f64, f64)> = (0..embedding.nrows())
+        .map(|i| {
+            let at = |j: usize| if j < embedding.ncols() { embedding[[i, j]] } else { 0.0 };
+            (at(0), at(1))
+        })
+        .collect();
+    let provenance = [
+        format!("Written by themata {} from {input} (SHA-256 {sha256}).", env!("CARGO_PKG_VERSION")),
+        format!("Seed {}; every parameter and the time per stage are in manifest.json beside this page.", args.seed),
+    ];
+    let html = HtmlReport {
+        result: &result,
+        ids: &ids,
+        assignments: &assignments,
+        map: &map,
+        lsa_dims: clustering.singular_values.len(),
+        provenance: &provenance,
+    };
+    out.write("report.html", |w| w.write_all(render_report_html(&html).as_bytes())).with_context(context)?;
     clock.lap("write");
     let manifest = serde_json::json!({
         "schema": "themata.manifest",
@@ -681,6 +721,12 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
     })
     .with_context(context)?;
     out.commit().with_context(context)?;
+    if let Some(path) = &args.export_qdc {
+        let name = file.file_name().map_or_else(|| input.clone(), |n| n.to_string_lossy().into_owned());
+        let run_name = format!("themata: candidate themes of {name} (seed {})", args.seed);
+        write_atomic(path, |w| w.write_all(render_qdc(&themes, &sha256, &run_name).as_bytes()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
 
     let mut summary = String::new();
     use std::fmt::Write as _;
@@ -716,16 +762,22 @@ fn suggest(args: &SuggestArgs) -> anyhow::Result<()> {
     }
     let _ = writeln!(
         summary,
-        "wrote themes.json, themes.csv, assignments.csv, report.md, manifest.json to {}",
+        "wrote themes.json, themes.csv, assignments.csv, report.md, report.html, manifest.json to {}",
         args.out.display()
     );
+    if let Some(path) = &args.export_qdc {
+        let _ = writeln!(summary, "wrote the themes as a REFI-QDA codebook to {}", path.display());
+    }
     print_stdout(&summary)?;
-    eprintln!("time: {}", clock.summary());
+    bars.note(&format!("time: {}", clock.summary()));
     Ok(())
 }
 
 fn compare(args: &CompareArgs) -> anyhow::Result<()> {
-    use themata::report::{compare_summary, write_compare_json, write_compare_md, write_disagreements_csv};
+    use themata::report::{
+        compare_summary, insert_comparison, render_comparison_html, write_compare_json, write_compare_md,
+        write_disagreements_csv,
+    };
 
     let options = args.columns.options()?;
     let suggestion = themata::corpus::read_suggestion(&args.suggested).with_context(|| {
@@ -740,14 +792,95 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     out.write("compare.json", |w| write_compare_json(w, &comparison)).with_context(context)?;
     out.write("compare.md", |w| write_compare_md(w, &comparison)).with_context(context)?;
     out.write("disagreements.csv", |w| write_disagreements_csv(w, &comparison)).with_context(context)?;
+    let mut written = "compare.json, compare.md, disagreements.csv".to_string();
+    match themata::corpus::read_report_page(&args.suggested)? {
+        Some(page) => match insert_comparison(&page, &render_comparison_html(&comparison)) {
+            Some(extended) => {
+                out.write("report.html", |w| w.write_all(extended.as_bytes())).with_context(context)?;
+                written.push_str(", report.html (with the comparison)");
+            }
+            None => eprintln!(
+                "warning: {}/report.html has no place for the comparison (written by another version?); left as it is",
+                args.suggested.display()
+            ),
+        },
+        None => eprintln!("warning: no report.html in {}; run suggest again to get one", args.suggested.display()),
+    }
     out.commit().with_context(context)?;
     let mut summary = compare_summary(&comparison);
     summary.push_str(&format!(
-        "wrote compare.json, compare.md, disagreements.csv ({} quotes to re-read) to {}\n",
-        comparison.disagreements.len(),
-        out_dir.display()
+        "wrote {written} to {}; {} quotes to re-read\n",
+        out_dir.display(),
+        comparison.disagreements.len()
     ));
     print_stdout(&summary)
+}
+
+/// Progress on standard error: bars on a terminal (never in a pipe or a log file), one line per stage with
+/// `--verbose`, nothing but errors and warnings with `--quiet`.
+struct Bars {
+    quiet: bool,
+    verbose: bool,
+    draw: bool,
+    current: std::sync::Mutex<Option<(indicatif::ProgressBar, std::time::Instant)>>,
+}
+
+impl Bars {
+    fn new(quiet: bool, verbose: bool) -> Bars {
+        use std::io::IsTerminal;
+        Bars { quiet, verbose, draw: !quiet && std::io::stderr().is_terminal(), current: Default::default() }
+    }
+
+    /// A line for people (the timing line, a summary), unless --quiet.
+    fn note(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn start(&self, stage: &str, steps: Option<u64>) {
+        use indicatif::{ProgressBar, ProgressStyle};
+        let bar = match (self.draw, steps) {
+            (false, _) => ProgressBar::hidden(),
+            (true, Some(n)) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            ),
+            (true, None) => {
+                let bar = ProgressBar::new_spinner().with_style(
+                    ProgressStyle::with_template("{prefix:>10} {spinner} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            }
+        };
+        bar.set_prefix(stage.to_string());
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some((bar, std::time::Instant::now()));
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Ok(current) = self.current.lock() {
+            if let Some((bar, _)) = current.as_ref() {
+                bar.inc(n);
+            }
+        }
+    }
+
+    fn finish(&self, summary: &str) {
+        let taken = self.current.lock().ok().and_then(|mut c| c.take());
+        if let Some((bar, started)) = taken {
+            bar.finish_and_clear();
+            if self.verbose {
+                eprintln!("{summary} ({:.2}s)", started.elapsed().as_secs_f64());
+            }
+        }
+    }
 }
 
 /// The shipped demo corpus, found beside the sources this binary was built from, or from the

@@ -21,6 +21,7 @@ use ndarray::{Array2, Axis};
 use rustc_hash::FxHashMap;
 
 use crate::cluster::{ClusterParams, KMeans};
+use crate::progress::Progress;
 use crate::tokenize::{Scratch, Tokenizer};
 use crate::vocab::{Csr, Vocabulary};
 
@@ -132,6 +133,7 @@ pub fn describe(
     clustering: &KMeans,
     cluster_params: &ClusterParams,
     params: &ThemeParams,
+    progress: &dyn Progress,
 ) -> (Vec<Theme>, Vec<Assignment>) {
     let n = embedding.nrows();
     let k = clustering.centroids.nrows();
@@ -168,7 +170,7 @@ pub fn describe(
 
     let surfaces = surface_forms(tokenizer, quotes.texts);
     let labels = c_tf_idf(counts, &clustering.labels, &order, vocabulary, &surfaces, params.n_terms);
-    let stability = stability(embedding, &members, &order, quotes.studies, cluster_params, params, k);
+    let stability = stability(embedding, &members, &order, quotes.studies, cluster_params, params, k, progress);
 
     let themes = order
         .iter()
@@ -362,6 +364,7 @@ fn best_match(theme: &[usize], clusters: &[Vec<usize>]) -> f64 {
 }
 
 /// (reseeded, leave-one-study-out) stability of each theme, in theme order.
+#[allow(clippy::too_many_arguments)]
 fn stability(
     embedding: &Array2<f64>,
     members: &[Vec<usize>],
@@ -370,8 +373,17 @@ fn stability(
     cluster_params: &ClusterParams,
     params: &ThemeParams,
     k: usize,
+    progress: &dyn Progress,
 ) -> Vec<(f64, Option<f64>)> {
     let all: Vec<usize> = (0..embedding.nrows()).collect();
+    let distinct: Vec<&str> = {
+        let mut s: Vec<&str> = studies.iter().flatten().copied().collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let leave_out_runs = if params.leave_one_study_out && distinct.len() >= 2 { distinct.len() } else { 0 };
+    progress.start("stability", Some((params.stability_runs + leave_out_runs) as u64));
     let mut reseeded = vec![0.0; order.len()];
     for run in 1..=params.stability_runs {
         let fit = cluster_params.kmeans_for(embedding, k, cluster_params.seed.wrapping_add(run as u64));
@@ -379,20 +391,16 @@ fn stability(
         for (t, &c) in order.iter().enumerate() {
             reseeded[t] += best_match(&members[c], &clusters) / params.stability_runs as f64;
         }
+        progress.advance(1);
     }
     if params.stability_runs == 0 {
         reseeded.iter_mut().for_each(|r| *r = f64::NAN);
     }
-    let distinct: Vec<&str> = {
-        let mut s: Vec<&str> = studies.iter().flatten().copied().collect();
-        s.sort_unstable();
-        s.dedup();
-        s
-    };
-    let leave_one_out: Vec<Option<f64>> = if params.leave_one_study_out && distinct.len() >= 2 {
+    let leave_one_out: Vec<Option<f64>> = if leave_out_runs > 0 {
         let mut sums = vec![0.0; order.len()];
         let mut runs = vec![0usize; order.len()];
         for study in &distinct {
+            progress.advance(1);
             let kept: Vec<usize> = all.iter().copied().filter(|&i| studies[i] != Some(study)).collect();
             if kept.len() <= k {
                 continue;
@@ -412,6 +420,10 @@ fn stability(
     } else {
         vec![None; order.len()]
     };
+    progress.finish(&format!(
+        "stability: {} reseeded k-means runs, {} leave-one-study-out runs",
+        params.stability_runs, leave_out_runs
+    ));
     reseeded.into_iter().zip(leave_one_out).collect()
 }
 

@@ -17,6 +17,7 @@ pub use kmeans::{KMeans, KMeansParams, kmeans};
 pub use lsa::{Lsa, lsa};
 use rng::Rng;
 
+use crate::progress::Progress;
 use crate::vocab::Csr;
 
 /// Rows per chunk in every floating-point reduction of the stage: fixed, so that sums never depend on
@@ -89,8 +90,20 @@ pub struct Clustering {
 impl ClusterParams {
     /// Reduces, normalises and clusters the rows of `matrix`.
     pub fn fit(&self, matrix: &Csr<f64>) -> Clustering {
+        self.fit_with_progress(matrix, &crate::progress::Silent)
+    }
+
+    /// [`ClusterParams::fit`], reporting progress (LSA, then one step per k tried).
+    pub fn fit_with_progress(&self, matrix: &Csr<f64>, progress: &dyn Progress) -> Clustering {
+        progress.start("LSA", None);
         let Lsa { mut embedding, singular_values } = lsa(matrix, self.n_components, self.n_iter, self.seed);
         normalise_rows(&mut embedding);
+        progress.finish(&format!(
+            "LSA: {} x {} TF-IDF matrix reduced to {} dimensions",
+            matrix.n_rows(),
+            matrix.n_cols,
+            singular_values.len()
+        ));
         let n = embedding.nrows();
         let ks: Vec<usize> = match self.k {
             KChoice::Fixed(k) => vec![k.clamp(1, n.max(1))],
@@ -99,6 +112,7 @@ impl ClusterParams {
         let sample = sample_rows(n, SILHOUETTE_SAMPLE, self.seed);
         let mut k_table = Vec::new();
         let mut best: Option<(f64, KMeans)> = None;
+        progress.start("k-means", Some(ks.len() as u64));
         for &k in &ks {
             let fit = self.kmeans_for(&embedding, k, self.seed);
             let score = silhouette(embedding.view(), &fit.labels, &sample);
@@ -106,8 +120,16 @@ impl ClusterParams {
             if best.as_ref().is_none_or(|b| score > b.0) {
                 best = Some((score, fit));
             }
+            progress.advance(1);
         }
         let (_, kmeans) = best.expect("at least one k");
+        progress.finish(&format!(
+            "k-means: k = {} ({} value{} tried, {} restarts each)",
+            kmeans.centroids.nrows(),
+            ks.len(),
+            if ks.len() == 1 { "" } else { "s" },
+            self.n_init
+        ));
         Clustering { embedding, singular_values, kmeans, k_table }
     }
 

@@ -231,6 +231,22 @@ pub fn read_suggestion(dir: &Path) -> Result<Suggestion, CorpusError> {
     Ok(Suggestion { dir: dir.to_path_buf(), themes, quotes })
 }
 
+/// The report.html of a suggestion folder, for `compare` to extend; `None` when there is none.
+pub fn read_report_page(dir: &Path) -> Result<Option<String>, CorpusError> {
+    let path = dir.join("report.html");
+    match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|e| CorpusError::BadDocument {
+            path,
+            problem: format!(
+                "expected UTF-8 HTML written by themata suggest; invalid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            ),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(CorpusError::Io { path, source }),
+    }
+}
+
 /// A small delimited table with a header, read record by record with positioned errors.
 struct Table {
     path: PathBuf,

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use coding::{
     CodedQuote, CodingLayout, ManualCoding, SuggestedQuote, SuggestedTheme, Suggestion, read_manual_coding,
-    read_suggestion,
+    read_report_page, read_suggestion,
 };
 pub use error::{CorpusError, Position};
 pub use read::QuoteReader;

@@ -3,7 +3,9 @@
 //! destination's folder, then renamed, so a failed run never leaves half a file behind.
 
 mod compare;
+mod html;
 mod inspect;
+mod qdc;
 mod suggest;
 mod tokens;
 mod vectors;
@@ -12,7 +14,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 pub use compare::{compare_summary, write_compare_json, write_compare_md, write_disagreements_csv};
+pub use html::{HtmlReport, escape, insert_comparison, render_comparison_html, render_report_html, theme_color};
 pub use inspect::InspectReport;
+pub use qdc::{render_qdc, stable_uuid};
 pub use suggest::{
     SuggestResult, THEMES_SCHEMA_VERSION, write_assignments_csv, write_report_md, write_themes_csv, write_themes_json,
 };

@@ -6,5 +6,6 @@ mod compare;
 mod corpus;
 mod metrics;
 mod parity;
+mod report;
 mod suggest;
 mod util;

@@ -2,10 +2,10 @@
 
 use crate::util::{Dir, repo_file};
 
-const FILES: [&str; 5] = ["themes.json", "themes.csv", "assignments.csv", "report.md", "manifest.json"];
+const FILES: [&str; 6] = ["themes.json", "themes.csv", "assignments.csv", "report.md", "report.html", "manifest.json"];
 
 #[test]
-fn suggest_writes_five_files_identical_for_one_and_two_threads() {
+fn suggest_writes_six_files_identical_for_one_and_two_threads() {
     let dir = Dir::new();
     let corpus = repo_file("corpora/peer-support/quotes.csv");
     let corpus = corpus.to_str().unwrap();
@@ -22,7 +22,7 @@ fn suggest_writes_five_files_identical_for_one_and_two_threads() {
         assert!(dir.path(&format!("one/{name}")).exists(), "{name} written");
     }
     // The manifest records the thread count and timings; every other file must match byte for byte.
-    for name in &FILES[..4] {
+    for name in &FILES[..5] {
         let a = std::fs::read(dir.path(&format!("one/{name}"))).unwrap();
         let b = std::fs::read(dir.path(&format!("two/{name}"))).unwrap();
         assert!(a == b, "{name} differs between --threads 1 and --threads 2");
