@@ -408,6 +408,42 @@ pub struct Vocabulary {
     pub n_studies: Option<Vec<u32>>,
 }
 
+impl Vocabulary {
+    /// The vocabulary restricted to the terms `keep` accepts, with `counts` restricted to their columns
+    /// (columns stay in term order). Document frequencies are unchanged: they never depended on other terms.
+    pub fn select(&self, counts: &Csr<u32>, keep: impl Fn(&str) -> bool) -> (Vocabulary, Csr<u32>) {
+        let mut new_column = vec![UNUSED; self.terms.len()];
+        let mut kept = Vec::new();
+        for (i, term) in self.terms.iter().enumerate() {
+            if keep(term) {
+                new_column[i] = kept.len() as u32;
+                kept.push(i);
+            }
+        }
+        let pick = |v: &[u64]| kept.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let vocabulary = Vocabulary {
+            n_docs: self.n_docs,
+            terms: kept.iter().map(|&i| self.terms[i].clone()).collect(),
+            df: pick(&self.df),
+            tf: pick(&self.tf),
+            n_studies: self.n_studies.as_ref().map(|s| kept.iter().map(|&i| s[i]).collect()),
+        };
+        let mut matrix = Csr { n_cols: kept.len(), indptr: vec![0], indices: Vec::new(), data: Vec::new() };
+        for r in 0..counts.n_rows() {
+            let (cols, values) = counts.row(r);
+            for (&c, &v) in cols.iter().zip(values) {
+                let to = new_column[c as usize];
+                if to != UNUSED {
+                    matrix.indices.push(to);
+                    matrix.data.push(v);
+                }
+            }
+            matrix.indptr.push(matrix.indices.len());
+        }
+        (vocabulary, matrix)
+    }
+}
+
 impl VocabParams {
     /// Chooses the vocabulary and returns it with the count matrix restricted to its columns.
     pub fn prune(&self, counts: TermCounts) -> Result<(Vocabulary, Csr<u32>), VocabError> {
@@ -507,6 +543,28 @@ mod tests {
             })
             .collect();
         (df.keys().cloned().collect(), df.values().copied().collect(), rows)
+    }
+
+    #[test]
+    fn selecting_words_keeps_their_counts_and_statistics() {
+        let tokenizer =
+            TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::for_compat(Compat::Sklearn) }.build().unwrap();
+        let counts = count_terms(&tokenizer, &FIXTURE, None, 2);
+        let (all, matrix) = VocabParams::default().prune(counts).unwrap();
+        let (words, word_matrix) = all.select(&matrix, |t| !t.contains(' '));
+        assert!(words.terms.len() < all.terms.len() && words.terms.iter().all(|t| !t.contains(' ')));
+        assert_eq!(word_matrix.n_cols, words.terms.len());
+        for (w, term) in words.terms.iter().enumerate() {
+            let i = all.terms.iter().position(|t| t == term).unwrap();
+            assert_eq!((words.df[w], words.tf[w]), (all.df[i], all.tf[i]), "{term}");
+            for r in 0..matrix.n_rows() {
+                let get = |m: &Csr<u32>, c: usize| {
+                    let (cols, values) = m.row(r);
+                    cols.iter().position(|&x| x as usize == c).map(|p| values[p])
+                };
+                assert_eq!(get(&word_matrix, w), get(&matrix, i), "{term} in quote {r}");
+            }
+        }
     }
 
     #[test]

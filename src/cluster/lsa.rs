@@ -21,23 +21,31 @@ pub struct Lsa {
 }
 
 /// Computes a rank-`n_components` LSA of `matrix` with `n_iter` power iterations (scikit-learn uses 5).
+///
+/// Subspace iteration on the quote side only: `Q <- orth(A (A^T Q))`, starting from `A A^T` applied to
+/// random signs. Only the `n_rows x l` basis is orthonormalised; the `n_cols x l` products `A^T Q` are
+/// never orthonormalised nor stored beyond one step. With bigrams the vocabulary is often 20 times the
+/// number of quotes, and orthonormalising that side (as scikit-learn does) was most of the time.
+/// Orthonormalising once per application of `A A^T` keeps the basis well conditioned (its condition
+/// grows by at most `(s_1 / s_l)^2` per step, far within CholeskyQR2's reach).
 pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> Lsa {
     let (n_rows, n_cols) = (matrix.n_rows(), matrix.n_cols);
     let k = n_components.min(n_rows).min(n_cols).max(1);
     let l = (k + 10).min(n_rows).min(n_cols).max(k);
     let transposed = transpose(matrix);
+    let apply_aat = |q: &Array2<f64>| sparse_times_dense(matrix, &sparse_times_dense(&transposed, q));
 
     let mut rng = Rng::new(seed, 0x15A);
     // Random signs (Rademacher) work as well as Gaussians for the range finder and cost one bit each.
-    let omega = Array2::from_shape_fn((n_cols, l), |_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
-    let mut q = orthonormal_columns(sparse_times_dense(matrix, &omega));
+    let start = Array2::from_shape_fn((n_rows, l), |_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
+    let mut q = orthonormal_columns(apply_aat(&start));
     for _ in 0..n_iter {
-        let z = orthonormal_columns(sparse_times_dense(&transposed, &q));
-        q = orthonormal_columns(sparse_times_dense(matrix, &z));
+        q = orthonormal_columns(apply_aat(&q));
     }
-    // B^T = A^T Q (n_cols x l); the small problem is B B^T = Q^T A A^T Q (l x l).
-    let bt = sparse_times_dense(&transposed, &q);
-    let gram = gram(&bt);
+    // The small problem: B B^T = Q^T A A^T Q (l x l), symmetrised against rounding.
+    let y = apply_aat(&q);
+    let product = cross(&q, &y);
+    let gram = (&product + &product.t()) * 0.5;
     let (values, vectors) = symmetric_eigen(gram);
     let mut order: Vec<usize> = (0..l).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
@@ -102,9 +110,18 @@ fn sparse_times_dense(a: &Csr<f64>, x: &Array2<f64>) -> Array2<f64> {
 
 /// `X^T X`, summed over fixed chunks of rows in order.
 pub(crate) fn gram(x: &Array2<f64>) -> Array2<f64> {
-    let partials: Vec<Array2<f64>> =
-        x.axis_chunks_iter(Axis(0), REDUCE_ROWS).into_par_iter().map(|chunk| chunk.t().dot(&chunk)).collect();
-    partials.into_iter().fold(Array2::zeros((x.ncols(), x.ncols())), |acc, p| acc + p)
+    cross(x, x)
+}
+
+/// `X^T Y` for matrices with the same rows, summed over fixed chunks of rows in order.
+fn cross(x: &Array2<f64>, y: &Array2<f64>) -> Array2<f64> {
+    let partials: Vec<Array2<f64>> = x
+        .axis_chunks_iter(Axis(0), REDUCE_ROWS)
+        .into_par_iter()
+        .zip(y.axis_chunks_iter(Axis(0), REDUCE_ROWS).into_par_iter())
+        .map(|(a, b)| a.t().dot(&b))
+        .collect();
+    partials.into_iter().fold(Array2::zeros((x.ncols(), y.ncols())), |acc, p| acc + p)
 }
 
 /// Orthonormal columns spanning those of `y`, by Cholesky QR done twice (CholeskyQR2: as accurate as
