@@ -419,7 +419,8 @@ struct SuggestArgs {
     file: Option<PathBuf>,
     #[command(flatten)]
     pipeline: PipelineArgs,
-    /// Number of themes, or auto: the k in --k-range with the highest mean silhouette
+    /// Number of themes, or auto: the k in --k-range with the highest mean silhouette times the squared
+    /// stability of the k-means restarts (their mean pairwise adjusted Rand index)
     #[arg(long, value_name = "N|auto", default_value = "auto", value_parser = parse_k, help_heading = "Themes")]
     k: KArg,
     /// Range of k tried by --k auto, as MIN,MAX
@@ -782,14 +783,20 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
     let mut summary = String::new();
     use std::fmt::Write as _;
     if clustering.k_table.len() > 1 {
-        let _ = writeln!(summary, "k chosen by the highest mean silhouette:");
+        let _ = writeln!(
+            summary,
+            "k chosen by the highest silhouette x stability^2 (stability: agreement of the k-means restarts):"
+        );
         for row in &clustering.k_table {
             let mark = if row.k == themes.len() { "  <- chosen" } else { "" };
             let _ = writeln!(
                 summary,
-                "  k={:<3} silhouette {:.4}  inertia {:.2}{mark}",
-                row.k, row.silhouette, row.inertia
+                "  k={:<3} silhouette {:.4}  stability {:.3}  score {:.4}  inertia {:.2}{mark}",
+                row.k, row.silhouette, row.stability, row.score, row.inertia
             );
+        }
+        if let Some(warning) = themata::cluster::k_warning(&clustering.k_table) {
+            let _ = writeln!(summary, "warning: {warning}");
         }
     }
     let _ = writeln!(

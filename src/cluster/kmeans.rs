@@ -46,24 +46,30 @@ pub struct KMeans {
     pub n_iter: usize,
 }
 
-/// Clusters the rows of `x`.
+/// Clusters the rows of `x`: the run of lowest inertia among `params.n_init` seeded restarts.
 pub fn kmeans(x: ArrayView2<f64>, params: &KMeansParams) -> KMeans {
+    let runs = kmeans_runs(x, params);
+    let best = (0..runs.len()).fold(0, |b, r| if runs[r].inertia < runs[b].inertia { r } else { b });
+    runs.into_iter().nth(best).expect("at least one run")
+}
+
+/// Every seeded restart of k-means, in run order (for the stability of a k across restarts).
+pub fn kmeans_runs(x: ArrayView2<f64>, params: &KMeansParams) -> Vec<KMeans> {
     assert!(params.k >= 1 && params.k <= x.nrows(), "1 <= k <= number of quotes");
     let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
     let n = x.nrows() as f64;
     let mean = x.sum_axis(Axis(0)) / n;
     let mean_variance = (norms.sum() / n - mean.dot(&mean)).max(0.0) / x.ncols().max(1) as f64;
     let tol = params.tol * mean_variance;
-    let mut best: Option<KMeans> = None;
-    for run in 0..params.n_init.max(1) {
-        let mut rng = Rng::new(params.seed, run as u64);
-        let centroids = plus_plus(x, &norms, params.k, &mut rng);
-        let result = lloyd(x, &norms, centroids, params, tol);
-        if best.as_ref().is_none_or(|b| result.inertia < b.inertia) {
-            best = Some(result);
-        }
-    }
-    best.expect("at least one run")
+    // Restarts are independent and seeded by their number: run them side by side, collect in run order.
+    (0..params.n_init.max(1))
+        .into_par_iter()
+        .map(|run| {
+            let mut rng = Rng::new(params.seed, run as u64);
+            let centroids = plus_plus(x, &norms, params.k, &mut rng);
+            lloyd(x, &norms, centroids, params, tol)
+        })
+        .collect()
 }
 
 /// Greedy k-means++ (as scikit-learn): each new centre is the best of `2 + ln k` candidates drawn in

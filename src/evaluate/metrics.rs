@@ -22,8 +22,21 @@ impl Contingency {
     pub fn new(labels_true: &[u32], labels_pred: &[u32]) -> Contingency {
         assert_eq!(labels_true.len(), labels_pred.len(), "labelings of different lengths");
         let mut table = Contingency::default();
-        for (&t, &p) in labels_true.iter().zip(labels_pred) {
-            table.add(t, p, 1);
+        let rows = labels_true.iter().max().map_or(0, |&m| m as usize + 1);
+        let cols = labels_pred.iter().max().map_or(0, |&m| m as usize + 1);
+        if rows.saturating_mul(cols) <= 1 << 16 {
+            // Small label sets (themes, codes): count in a dense array, then keep the non-zero cells.
+            let mut dense = vec![0u64; rows * cols];
+            for (&t, &p) in labels_true.iter().zip(labels_pred) {
+                dense[t as usize * cols + p as usize] += 1;
+            }
+            for (i, &n) in dense.iter().enumerate() {
+                table.add((i / cols) as u32, (i % cols) as u32, n);
+            }
+        } else {
+            for (&t, &p) in labels_true.iter().zip(labels_pred) {
+                table.add(t, p, 1);
+            }
         }
         table
     }

@@ -163,7 +163,11 @@ pub fn render_report_html(report: &HtmlReport) -> String {
             t.warnings.len()
         );
     }
-    s.push_str("</tbody>\n</table>\n</header>\n");
+    s.push_str("</tbody>\n</table>\n");
+    if let Some(warning) = crate::cluster::k_warning(result.k_table) {
+        let _ = writeln!(s, "<ul class=\"warnings\"><li>{}</li></ul>", escape(&warning));
+    }
+    s.push_str("</header>\n");
 
     s.push_str("<section id=\"charts\">\n<h2>Overview</h2>\n");
     theme_sizes_svg(&mut s, result);
@@ -228,18 +232,25 @@ pub fn render_report_html(report: &HtmlReport) -> String {
     let _ = writeln!(s, "{COMPARE_START}{COMPARE_END}");
     if result.k_table.len() > 1 {
         s.push_str(
-            "<section id=\"k-table\">\n<h2>How k was chosen</h2>\n<p>The k with the highest mean silhouette.</p>\n\
-             <table><thead><tr><th>k</th><th>silhouette</th><th>inertia</th></tr></thead><tbody>\n",
+            "<section id=\"k-table\">\n<h2>How k was chosen</h2>\n<p>The k with the highest mean silhouette times \
+             squared stability (the mean adjusted Rand index between the k-means restarts).</p>\n\
+             <table><thead><tr><th>k</th><th>silhouette</th><th>stability</th><th>score</th><th>inertia</th></tr>\
+             </thead><tbody>\n",
         );
         for row in result.k_table {
             let chosen = if row.k == result.k { " <strong>chosen</strong>" } else { "" };
             let _ = writeln!(
                 s,
-                "<tr><td class=\"num\">{}{chosen}</td><td class=\"num\">{:.4}</td><td class=\"num\">{:.2}</td></tr>",
-                row.k, row.silhouette, row.inertia
+                "<tr><td class=\"num\">{}{chosen}</td><td class=\"num\">{:.4}</td><td class=\"num\">{:.3}</td>\
+                 <td class=\"num\">{:.4}</td><td class=\"num\">{:.2}</td></tr>",
+                row.k, row.silhouette, row.stability, row.score, row.inertia
             );
         }
-        s.push_str("</tbody></table>\n</section>\n");
+        s.push_str("</tbody></table>\n");
+        if let Some(warning) = crate::cluster::k_warning(result.k_table) {
+            let _ = writeln!(s, "<ul class=\"warnings\"><li>{}</li></ul>", escape(&warning));
+        }
+        s.push_str("</section>\n");
     }
     s.push_str("<footer class=\"page\">");
     for line in report.provenance {

@@ -25,7 +25,7 @@ pub struct SuggestResult<'a> {
     pub n_terms: usize,
     /// Number of themes.
     pub k: usize,
-    /// How k was chosen: every k tried with its mean silhouette and inertia.
+    /// How k was chosen: every k tried with its mean silhouette, stability, score and inertia.
     pub k_table: &'a [KScore],
     /// The themes, largest first.
     pub themes: &'a [Theme],
@@ -105,11 +105,21 @@ pub fn write_report_md(out: &mut dyn Write, result: &SuggestResult) -> io::Resul
         result.n_quotes, result.input, result.n_terms, result.k
     );
     if result.k_table.len() > 1 {
-        let _ =
-            writeln!(s, "k was chosen by the highest mean silhouette:\n\n| k | silhouette | inertia |\n|---|---|---|");
+        let _ = writeln!(
+            s,
+            "k was chosen by the highest silhouette x stability^2 (stability: mean adjusted Rand index between \
+                 the k-means restarts):\n\n| k | silhouette | stability | score | inertia |\n|---|---|---|---|---|"
+        );
         for row in result.k_table {
             let mark = if row.k == result.k { " **chosen**" } else { "" };
-            let _ = writeln!(s, "| {}{mark} | {:.4} | {:.2} |", row.k, row.silhouette, row.inertia);
+            let _ = writeln!(
+                s,
+                "| {}{mark} | {:.4} | {:.3} | {:.4} | {:.2} |",
+                row.k, row.silhouette, row.stability, row.score, row.inertia
+            );
+        }
+        if let Some(warning) = crate::cluster::k_warning(result.k_table) {
+            let _ = writeln!(s, "\n**Warning**: {warning}.");
         }
         s.push('\n');
     }

@@ -17,7 +17,7 @@ fn suggest_writes_six_files_identical_for_one_and_two_threads() {
     let summary = dir.run(&one).ok();
     dir.run(&two).ok();
     assert!(summary.contains("candidate themes from 454 quotes"), "{summary}");
-    assert!(summary.contains("k chosen by the highest mean silhouette"), "{summary}");
+    assert!(summary.contains("k chosen by the highest silhouette x stability^2"), "{summary}");
     for name in FILES {
         assert!(dir.path(&format!("one/{name}")).exists(), "{name} written");
     }
