@@ -484,8 +484,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let bars = Bars::new(cli.quiet, cli.verbose);
     let result = match cli.command {
-        Command::Inspect(args) => inspect(&args),
-        Command::Tokenize(args) => tokenize(&args),
+        Command::Inspect(args) => inspect(&args, &bars),
+        Command::Tokenize(args) => tokenize(&args, &bars),
         Command::Vectorize(args) => vectorize(&args, &bars),
         Command::Suggest(args) => suggest(&args, &bars),
         Command::Compare(args) => compare(&args),
@@ -499,14 +499,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
+fn inspect(args: &InspectArgs, bars: &Bars) -> anyhow::Result<()> {
     let options = args.columns.options()?;
     let format = options.format.or_else(|| Format::from_path(&args.file));
     let mut reader = QuoteReader::open(&args.file, &options)?;
     let mut stats = CorpusStats::default();
+    bars.start("inspect", None);
     for quote in reader.by_ref() {
         stats.add(&quote?);
+        bars.advance(1);
     }
+    bars.finish(&format!("inspect: {} quotes read and checked", stats.n_quotes));
     let (schema, warnings) = reader.finish();
     let format = format.expect("open succeeded, so the format is known");
     let report = InspectReport::new(&display(&args.file), format, schema, stats, &warnings);
@@ -514,16 +517,20 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<()> {
     print_stdout(&text)
 }
 
-fn tokenize(args: &TokenizeArgs) -> anyhow::Result<()> {
+fn tokenize(args: &TokenizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let options = args.columns.options()?;
     let tokenizer = args.tokenizer.params()?.build()?;
     // Validate the whole file before writing anything: a bad row at the end must not leave output.
     let mut reader = QuoteReader::open(&args.file, &options)?;
+    bars.start("read", None);
     let quotes = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    bars.finish(&format!("read: {} quotes", quotes.len()));
     let (_, warnings) = reader.finish();
     print_warnings(&warnings);
     let texts: Vec<&str> = quotes.iter().map(|q| q.text.as_str()).collect();
+    bars.start("tokenize", None);
     let tokens = tokenizer.tokenize_all(&texts, args.threads);
+    bars.finish(&format!("tokenize: {} quotes, {} tokens", tokens.len(), tokens.iter().map(Vec::len).sum::<usize>()));
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         for (quote, tokens) in quotes.iter().zip(&tokens) {
             write_token_line(out, &quote.id, tokens)?;

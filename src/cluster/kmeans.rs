@@ -135,6 +135,12 @@ pub fn assign(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) 
         .collect()
 }
 
+/// Lloyd's iterations with Hamerly's bounds (Hamerly 2010, "Making k-means even faster"): each row keeps
+/// an upper bound on the distance to its centroid and a lower bound on the distance to any other; when
+/// centroids move, the bounds move by the shifts, and a row whose upper bound stays below both its lower
+/// bound and half the distance from its centroid to the nearest other one cannot change cluster, so its
+/// distances are not computed. Same assignments as plain Lloyd (tested against it), far fewer distances
+/// once clusters settle. Each row's update depends on that row alone, so threads do not matter.
 fn lloyd(
     x: ArrayView2<f64>,
     norms: &Array1<f64>,
@@ -143,39 +149,144 @@ fn lloyd(
     tol: f64,
 ) -> KMeans {
     let k = params.k;
-    let mut labels = vec![usize::MAX; x.nrows()];
+    let n = x.nrows();
+    // (label, upper bound, lower bound) per row; the first pass computes them exactly.
+    let mut state: Vec<(usize, f64, f64)> = nearest_two(x, norms, &centroids);
     let mut n_iter = 0;
+    let mut first = true;
     for iter in 0..params.max_iter {
         n_iter = iter + 1;
-        let assigned = assign(x, norms, &centroids);
-        let changed = assigned.iter().zip(&labels).any(|(a, &l)| a.0 != l);
-        labels = assigned.iter().map(|a| a.0).collect();
+        let changed = if first {
+            first = false;
+            true
+        } else {
+            let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
+            let half_gap = half_gaps(&centroids, &centroid_norms);
+            let changed_rows: usize = state
+                .par_iter_mut()
+                .enumerate()
+                .map(|(i, (label, upper, lower))| {
+                    let bound = half_gap[*label].max(*lower);
+                    if *upper <= bound {
+                        return 0;
+                    }
+                    let dist = |c: usize| {
+                        (norms[i] + centroid_norms[c] - 2.0 * x.row(i).dot(&centroids.row(c))).max(0.0).sqrt()
+                    };
+                    *upper = dist(*label);
+                    if *upper <= bound {
+                        return 0;
+                    }
+                    let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+                    for c in 0..k {
+                        let d = dist(c);
+                        if d < d1 {
+                            (d2, d1, best) = (d1, d, c);
+                        } else if d < d2 {
+                            d2 = d;
+                        }
+                    }
+                    let moved = usize::from(best != *label);
+                    (*label, *upper, *lower) = (best, d1, d2);
+                    moved
+                })
+                .sum();
+            changed_rows > 0
+        };
+        let labels: Vec<usize> = state.iter().map(|s| s.0).collect();
         let (sums, counts) = cluster_sums(x, &labels, k);
         let mut new = centroids.clone();
+        let mut emptied = false;
         for (c, &count) in counts.iter().enumerate() {
             if count > 0 {
                 new.row_mut(c).assign(&(&sums.row(c) / count as f64));
             } else {
-                // An empty cluster takes the row farthest from its centroid (deterministic: lowest index).
-                let far = assigned
+                // An empty cluster takes the row farthest from its centroid (deterministic: lowest index),
+                // by exact distances.
+                let exact = assign(x, norms, &centroids);
+                let far = exact
                     .iter()
                     .enumerate()
                     .max_by(|a, b| a.1.1.total_cmp(&b.1.1).then(b.0.cmp(&a.0)))
                     .map(|(i, _)| i)
                     .unwrap_or(0);
                 new.row_mut(c).assign(&x.row(far));
+                emptied = true;
             }
         }
-        let shift: f64 = (&new - &centroids).iter().map(|d| d * d).sum();
+        let shifts: Vec<f64> = (0..k)
+            .map(|c| new.row(c).iter().zip(centroids.row(c)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+            .collect();
+        let shift: f64 = shifts.iter().sum();
         centroids = new;
         if !changed || shift <= tol {
             break;
         }
+        if emptied {
+            // A centroid jumped: start the bounds afresh.
+            state = nearest_two(x, norms, &centroids);
+            first = true;
+            continue;
+        }
+        // Move the bounds by the shifts: the own centroid's for the upper bound, the largest other's for
+        // the lower bound.
+        let moves: Vec<f64> = shifts.iter().map(|s| s.sqrt()).collect();
+        let (mut top, mut top_at, mut second) = (0.0f64, 0usize, 0.0f64);
+        for (c, &m) in moves.iter().enumerate() {
+            if m > top {
+                (second, top, top_at) = (top, m, c);
+            } else if m > second {
+                second = m;
+            }
+        }
+        state.par_iter_mut().for_each(|(label, upper, lower)| {
+            *upper += moves[*label];
+            *lower -= if *label == top_at { second } else { top };
+        });
     }
+    debug_assert!(n == state.len());
     let assigned = assign(x, norms, &centroids);
-    labels = assigned.iter().map(|a| a.0).collect();
+    let labels = assigned.iter().map(|a| a.0).collect();
     let inertia = assigned.iter().map(|a| a.1).sum();
     KMeans { labels, centroids, inertia, n_iter }
+}
+
+/// Each row's nearest centroid with its distance, and the distance to the second nearest (Euclidean).
+fn nearest_two(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64, f64)> {
+    let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
+    let products = x.dot(&centroids.t());
+    products
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+            for (c, &p) in row.iter().enumerate() {
+                let d = (norms[i] - 2.0 * p + centroid_norms[c]).max(0.0).sqrt();
+                if d < d1 {
+                    (d2, d1, best) = (d1, d, c);
+                } else if d < d2 {
+                    d2 = d;
+                }
+            }
+            (best, d1, d2)
+        })
+        .collect()
+}
+
+/// Half the distance from each centroid to its nearest other centroid.
+fn half_gaps(centroids: &Array2<f64>, centroid_norms: &[f64]) -> Vec<f64> {
+    let k = centroids.nrows();
+    let products = centroids.dot(&centroids.t());
+    (0..k)
+        .map(|a| {
+            (0..k)
+                .filter(|&b| b != a)
+                .map(|b| (centroid_norms[a] + centroid_norms[b] - 2.0 * products[[a, b]]).max(0.0).sqrt())
+                .fold(f64::INFINITY, f64::min)
+                * 0.5
+        })
+        .collect()
 }
 
 /// Sum of the rows of each cluster and its size, over fixed chunks added in order.
@@ -252,6 +363,56 @@ mod tests {
             let theirs = model.inertia() * x.nrows() as f64;
             let relative = (ours.inertia - theirs).abs() / theirs;
             assert!(relative < 0.02, "k={k}: themata {} vs linfa {theirs}", ours.inertia);
+        }
+    }
+
+    /// Plain Lloyd (every distance, every iteration): the reference for the bounded version.
+    fn lloyd_plain(x: ArrayView2<f64>, params: &KMeansParams) -> KMeans {
+        let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let n = x.nrows() as f64;
+        let mean = x.sum_axis(Axis(0)) / n;
+        let tol = params.tol * (norms.sum() / n - mean.dot(&mean)).max(0.0) / x.ncols() as f64;
+        let mut rng = Rng::new(params.seed, 0);
+        let mut centroids = plus_plus(x, &norms, params.k, &mut rng);
+        let mut labels = vec![usize::MAX; x.nrows()];
+        for _ in 0..params.max_iter {
+            let assigned = assign(x, &norms, &centroids);
+            let changed = assigned.iter().zip(&labels).any(|(a, &l)| a.0 != l);
+            labels = assigned.iter().map(|a| a.0).collect();
+            let (sums, counts) = cluster_sums(x, &labels, params.k);
+            let mut new = centroids.clone();
+            for (c, &count) in counts.iter().enumerate() {
+                if count > 0 {
+                    new.row_mut(c).assign(&(&sums.row(c) / count as f64));
+                }
+            }
+            let shift: f64 = (&new - &centroids).iter().map(|d| d * d).sum();
+            centroids = new;
+            if !changed || shift <= tol {
+                break;
+            }
+        }
+        let assigned = assign(x, &norms, &centroids);
+        KMeans {
+            labels: assigned.iter().map(|a| a.0).collect(),
+            centroids,
+            inertia: assigned.iter().map(|a| a.1).sum(),
+            n_iter: 0,
+        }
+    }
+
+    #[test]
+    fn bounded_lloyd_equals_plain_lloyd() {
+        let mut rng = Rng::new(3, 4);
+        // Overlapping clusters in 8 dimensions, so that rows do move between clusters for a while.
+        let x = Array2::from_shape_fn((900, 8), |(i, j)| (i % 6 == j % 6) as u8 as f64 * 1.5 + rng.normal());
+        for (k, seed) in [(3, 1), (6, 2), (12, 3)] {
+            let params = KMeansParams { n_init: 1, ..KMeansParams::new(k, seed) };
+            let bounded = kmeans(x.view(), &params);
+            let plain = lloyd_plain(x.view(), &params);
+            assert_eq!(bounded.labels, plain.labels, "k={k}");
+            assert!((bounded.inertia - plain.inertia).abs() < 1e-9 * plain.inertia, "k={k}");
+            assert!(bounded.n_iter > 3, "k={k}: a real test needs several iterations ({})", bounded.n_iter);
         }
     }
 

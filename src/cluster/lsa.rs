@@ -33,7 +33,12 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     let k = n_components.min(n_rows).min(n_cols).max(1);
     let l = (k + 10).min(n_rows).min(n_cols).max(k);
     let transposed = transpose(matrix);
-    let apply_aat = |q: &Array2<f64>| sparse_times_dense(matrix, &sparse_times_dense(&transposed, q));
+    // Buffers reused by every application of A A^T.
+    let mut side = Array2::zeros((n_cols, l));
+    let mut apply_aat = |q: &Array2<f64>| {
+        sparse_times_dense_into(&transposed, q, &mut side);
+        sparse_times_dense(matrix, &side)
+    };
 
     let mut rng = Rng::new(seed, 0x15A);
     // Random signs (Rademacher) work as well as Gaussians for the range finder and cost one bit each.
@@ -51,17 +56,14 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
     let order = &order[..k];
     let singular_values: Vec<f64> = order.iter().map(|&i| values[i].max(0.0).sqrt()).collect();
-    // Embedding = Q W Sigma, with a sign convention: each component's largest |loading| is positive.
-    let mut embedding = Array2::zeros((n_rows, k));
-    for (c, &i) in order.iter().enumerate() {
-        let w = vectors.column(i);
-        let mut column: Vec<f64> =
-            (0..n_rows).map(|r| q.row(r).iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f64>()).collect();
+    // Embedding = Q W Sigma (one matrix product), with a sign convention: each component's largest
+    // |loading| is positive.
+    let w = vectors.select(Axis(1), order);
+    let mut embedding = q.dot(&w);
+    for (c, mut column) in embedding.axis_iter_mut(Axis(1)).enumerate() {
         let largest = column.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
         let sign = if largest < 0.0 { -1.0 } else { 1.0 };
-        for (r, x) in column.iter_mut().enumerate() {
-            embedding[[r, c]] = sign * *x * singular_values[c];
-        }
+        column.mapv_inplace(|x| sign * x * singular_values[c]);
     }
     Lsa { embedding, singular_values }
 }
@@ -93,19 +95,26 @@ pub fn transpose(matrix: &Csr<f64>) -> Csr<f64> {
 
 /// `A X` for sparse `A` and dense `X`; each output row depends on one input row only.
 fn sparse_times_dense(a: &Csr<f64>, x: &Array2<f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((a.n_rows(), x.ncols()));
+    sparse_times_dense_into(a, x, &mut out);
+    out
+}
+
+/// `out = A X`, into a buffer of the right shape (reused across power iterations).
+fn sparse_times_dense_into(a: &Csr<f64>, x: &Array2<f64>, out: &mut Array2<f64>) {
     let width = x.ncols();
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout");
-    let mut out = vec![0.0f64; a.n_rows() * width];
+    let out = out.as_slice_mut().expect("standard layout");
     // Plain slices rather than ndarray rows: this loop runs once per non-zero and must vectorise.
     out.par_chunks_mut(width.max(1)).enumerate().for_each(|(r, row)| {
+        row.fill(0.0);
         let (cols, values) = a.row(r);
         for (&c, &v) in cols.iter().zip(values) {
             let source = &x[c as usize * width..(c as usize + 1) * width];
             row.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
         }
     });
-    Array2::from_shape_vec((a.n_rows(), width), out).expect("rows x width values")
 }
 
 /// `X^T X`, summed over fixed chunks of rows in order.

@@ -89,3 +89,35 @@ fn help_explains_every_option_with_its_default() {
         assert!(tokenize.contains(option), "tokenize --help lacks {option}");
     }
 }
+
+/// Standard error is not a terminal here: no progress bar may be drawn; --verbose gives one line per
+/// stage, --quiet nothing at all, and the outputs are the same.
+#[test]
+fn verbose_lists_stages_and_quiet_is_silent() {
+    let dir = Dir::new();
+    let corpus = crate::util::repo_file("corpora/peer-support/tiny.csv");
+    let corpus = corpus.to_str().unwrap();
+    let common = ["--k", "3", "--stability-runs", "1", "--lsa-dims", "5"];
+    let mut verbose = vec!["suggest", corpus, "--out", "v", "--verbose"];
+    verbose.extend(common);
+    let mut quiet = vec!["suggest", corpus, "--out", "q", "--quiet"];
+    quiet.extend(common);
+    let run = dir.run(&verbose);
+    run.ok();
+    let err = run.stderr();
+    for stage in ["read: ", "vectorize: ", "LSA: ", "k-means: ", "stability: ", "time: "] {
+        assert!(err.lines().any(|l| l.starts_with(stage)), "no {stage:?} line in:\n{err}");
+    }
+    assert!(!err.contains('\u{1b}') && !err.contains('\r'), "no terminal control codes when not a terminal");
+    let run = dir.run(&quiet);
+    run.ok();
+    assert_eq!(run.stderr(), "", "--quiet prints nothing on standard error");
+    for name in ["themes.json", "report.html", "assignments.csv"] {
+        let a = std::fs::read(dir.path(&format!("v/{name}"))).unwrap();
+        let b = std::fs::read(dir.path(&format!("q/{name}"))).unwrap();
+        assert!(a == b, "{name} differs between --verbose and --quiet");
+    }
+    let run = dir.run(&["inspect", corpus, "--verbose"]);
+    run.ok();
+    assert!(run.stderr().starts_with("inspect: 12 quotes read and checked"), "{}", run.stderr());
+}
