@@ -188,3 +188,40 @@ fn report_renders_in_headless_chromium_without_console_errors() {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG file");
     assert!(png.len() > 50_000, "a screenshot with content, not a blank page ({} bytes)", png.len());
 }
+
+/// With as many representative quotes as quotes, the markup quote is surely on the page: as text.
+#[test]
+fn a_quote_holding_markup_renders_as_text() {
+    let dir = Dir::new();
+    let mut text = std::fs::read_to_string(repo_file("corpora/peer-support/tiny.csv")).unwrap();
+    text.push_str("q-markup,S99,participant,\"<script>alert('owned')</script> I felt <b>valued</b> & heard.\",B5\n");
+    let input = dir.write("tiny.csv", text);
+    dir.run(&[
+        "suggest",
+        input.to_str().unwrap(),
+        "--k",
+        "2",
+        "--quotes",
+        "20",
+        "--stability-runs",
+        "1",
+        "--lsa-dims",
+        "5",
+    ])
+    .ok();
+    let page = std::fs::read_to_string(dir.path("themata-out/report.html")).unwrap();
+    assert!(
+        page.contains(
+            "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt; I felt &lt;b&gt;valued&lt;/b&gt; &amp; heard."
+        ),
+        "the quote, escaped"
+    );
+    assert!(!page.to_lowercase().contains("<script"));
+    let (dom, console) = render(&dir, &dir.path("themata-out/report.html"), "--dump-dom");
+    assert!(console.is_empty(), "{console:?}");
+    assert!(
+        dom.contains("&lt;script&gt;alert('owned')&lt;/script&gt; I felt &lt;b&gt;valued&lt;/b&gt; &amp; heard."),
+        "rendered as text"
+    );
+    assert!(!dom.contains("<script") && !dom.contains("<b>valued</b>"));
+}
