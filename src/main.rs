@@ -555,41 +555,49 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let mut clock = StageClock::default();
     let options = args.pipeline.columns.options()?;
     let tokenizer = args.pipeline.tokenizer.params()?.build()?;
-    // Validate the whole file first (bad input must not cost a long count), keeping only ids and studies.
+    // One pass: quotes are validated, counted in batches and dropped; only ids are kept. A bad row stops the
+    // command there, before anything is written.
     let mut reader = QuoteReader::open(&args.file, &options)?;
+    // A CSV or TSV header says whether there are studies; JSON Lines keys appear object by object, so
+    // count with studies and forget them at the end if none appeared.
+    let with_studies = reader.schema().study.is_some()
+        || options.format.or_else(|| Format::from_path(&args.file)) == Some(Format::Jsonl);
+    bars.start("count", None);
+    let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
     let mut ids: Vec<String> = Vec::new();
-    let mut study_names: Vec<Option<String>> = Vec::new();
-    for quote in reader.by_ref() {
-        let quote = quote?;
-        ids.push(quote.id);
-        study_names.push(quote.study);
-    }
-    let (_, warnings) = reader.finish();
-    print_warnings(&warnings);
-    let studies = dense_indices(&study_names);
-    drop(study_names);
-    clock.lap("read");
-    // Then stream the texts in batches into the counter.
-    bars.start("count", Some(ids.len() as u64));
-    let mut counter = themata::vocab::TermCounter::new(&tokenizer, studies.is_some(), args.threads);
-    let mut reader = QuoteReader::open(&args.file, &options)?;
+    let mut study_index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut batch: Vec<String> = Vec::with_capacity(BATCH);
-    let mut done = 0;
+    let mut batch_studies: Vec<u32> = Vec::with_capacity(BATCH);
     loop {
         batch.clear();
+        batch_studies.clear();
         for quote in reader.by_ref().take(BATCH) {
-            batch.push(quote?.text);
+            let quote = quote?;
+            // Dense study indices in order of first appearance, as count_terms expects.
+            let study = match quote.study {
+                Some(name) => {
+                    let next = study_index.len() as u32;
+                    *study_index.entry(name).or_insert(next)
+                }
+                None => u32::MAX,
+            };
+            ids.push(quote.id);
+            batch.push(quote.text);
+            batch_studies.push(study);
         }
         if batch.is_empty() {
             break;
         }
         let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
-        counter.add(&texts, studies.as_ref().map(|s| &s[done..done + texts.len()]));
-        done += texts.len();
+        counter.add(&texts, with_studies.then_some(batch_studies.as_slice()));
         bars.advance(texts.len() as u64);
     }
-    anyhow::ensure!(done == ids.len(), "{} changed while it was read", display(&args.file));
-    let counts = counter.finish();
+    let (_, warnings) = reader.finish();
+    print_warnings(&warnings);
+    let mut counts = counter.finish();
+    if study_index.is_empty() {
+        counts.n_studies = None;
+    }
     let n_terms = counts.terms.len();
     bars.finish(&format!("count: {} quotes, {} distinct terms", ids.len(), n_terms));
     clock.lap("count");
