@@ -608,7 +608,10 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let mut out = OutputDir::new(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
     let comment = format!("themata {} tf-idf of {}", env!("CARGO_PKG_VERSION"), display(&args.file));
     let context = || format!("cannot write to {}", args.out.display());
-    out.write("matrix.mtx", |w| write_matrix_market(w, &weights, &comment)).with_context(context)?;
+    themata::parallel::with_threads(args.threads, || {
+        out.write("matrix.mtx", |w| write_matrix_market(w, &weights, &comment))
+    })
+    .with_context(context)?;
     out.write("vocab.tsv", |w| write_vocab_tsv(w, &model)).with_context(context)?;
     out.write("docs.tsv", |w| write_docs_tsv(w, ids.iter().map(String::as_str))).with_context(context)?;
     out.commit().with_context(context)?;

@@ -8,20 +8,35 @@ use crate::vocab::Csr;
 /// Writes a sparse matrix in Matrix Market coordinate format (`real general`), readable by
 /// `scipy.io.mmread` and R's `Matrix::readMM`. Indices are 1-based, entries in row-major order, values
 /// in Rust's shortest round-trip notation (so they parse back to the same `f64`).
+///
+/// Formatting the numbers is most of the work: blocks of rows are formatted in parallel (on the caller's
+/// rayon pool) and written in order, a bounded wave of blocks at a time, so the bytes are the same for any
+/// thread count and memory holds one wave, not the whole file.
 pub fn write_matrix_market(out: &mut dyn Write, matrix: &Csr<f64>, comment: &str) -> io::Result<()> {
+    use rayon::prelude::*;
+    const BLOCK_ROWS: usize = 2048;
+    const WAVE_BLOCKS: usize = 32;
     writeln!(out, "%%MatrixMarket matrix coordinate real general")?;
     for line in comment.lines() {
         writeln!(out, "% {line}")?;
     }
     writeln!(out, "{} {} {}", matrix.n_rows(), matrix.n_cols, matrix.nnz())?;
-    let mut line = String::new();
-    for row in 0..matrix.n_rows() {
-        let (cols, values) = matrix.row(row);
-        for (&col, &value) in cols.iter().zip(values) {
-            use std::fmt::Write as _;
-            line.clear();
-            let _ = writeln!(line, "{} {} {:?}", row + 1, col + 1, value);
-            out.write_all(line.as_bytes())?;
+    let format_rows = |first: usize| -> Vec<u8> {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for row in first..(first + BLOCK_ROWS).min(matrix.n_rows()) {
+            let (cols, values) = matrix.row(row);
+            for (&col, &value) in cols.iter().zip(values) {
+                let _ = writeln!(text, "{} {} {:?}", row + 1, col + 1, value);
+            }
+        }
+        text.into_bytes()
+    };
+    let starts: Vec<usize> = (0..matrix.n_rows()).step_by(BLOCK_ROWS).collect();
+    for wave in starts.chunks(WAVE_BLOCKS) {
+        let blocks: Vec<Vec<u8>> = wave.par_iter().map(|&first| format_rows(first)).collect();
+        for block in blocks {
+            out.write_all(&block)?;
         }
     }
     Ok(())
