@@ -18,11 +18,11 @@
 use std::collections::BTreeMap;
 
 use ndarray::{Array2, Axis};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::cluster::{ClusterParams, KMeans};
 use crate::progress::Progress;
-use crate::tokenize::{Scratch, Tokenizer};
+use crate::tokenize::{Scratch, Tokenizer, TokenizerParams};
 use crate::vocab::{Csr, Vocabulary};
 
 /// Settings of the themes stage.
@@ -168,8 +168,19 @@ pub fn describe(
         })
         .collect();
 
-    let surfaces = surface_forms(tokenizer, quotes.texts);
-    let labels = c_tf_idf(counts, &clustering.labels, &order, vocabulary, &surfaces, params.n_terms);
+    let mut labels = c_tf_idf(counts, &clustering.labels, &order, vocabulary, params.n_terms);
+    // Stems are not for reading: show each label word as its most frequent spoken form. Only the words
+    // in some label are looked up.
+    let needed: FxHashSet<&str> = labels
+        .iter()
+        .flat_map(|(words, phrases)| words.iter().chain(phrases))
+        .flat_map(|term| term.key.split(' '))
+        .collect();
+    let surfaces = surface_forms(tokenizer, quotes.texts, &needed);
+    for term in labels.iter_mut().flat_map(|(words, phrases)| words.iter_mut().chain(phrases.iter_mut())) {
+        term.term =
+            term.key.split(' ').map(|w| surfaces.get(w).map_or(w, String::as_str)).collect::<Vec<_>>().join(" ");
+    }
     let stability = stability(embedding, &members, &order, quotes.studies, cluster_params, params, k, progress);
 
     let themes = order
@@ -227,19 +238,46 @@ pub fn describe(
     (themes, assignments)
 }
 
-/// The most frequent lowercased surface form of each unigram term (stems are not for reading).
-fn surface_forms(tokenizer: &Tokenizer, texts: &[&str]) -> FxHashMap<String, String> {
-    let mut counts: FxHashMap<String, BTreeMap<String, usize>> = FxHashMap::default();
-    let mut scratch = Scratch::default();
-    for text in texts {
-        tokenizer.for_each_term(text, &mut scratch, |term, range| {
-            if !term.contains(' ') {
-                *counts.entry(term.to_string()).or_default().entry(text[range].to_lowercase()).or_default() += 1;
+/// The most frequent lowercased surface form of each unigram term in `needed` (ties: the smallest form).
+/// Quotes are tokenized again in parallel chunks; counts add up, so the result does not depend on the
+/// chunking or the thread count.
+fn surface_forms(tokenizer: &Tokenizer, texts: &[&str], needed: &FxHashSet<&str>) -> FxHashMap<String, String> {
+    use rayon::prelude::*;
+    // Single words only: building the n-grams would be wasted work here.
+    let unigrams = TokenizerParams { ngram_range: (1, 1), ..tokenizer.params().clone() }.build();
+    let tokenizer = unigrams.as_ref().unwrap_or(tokenizer);
+    type Forms = FxHashMap<String, FxHashMap<String, usize>>;
+    let count_chunk = |scratch: &mut Scratch, chunk: &[&str]| -> Forms {
+        let mut forms: Forms = FxHashMap::default();
+        for text in chunk {
+            tokenizer.for_each_term(text, scratch, |term, range| {
+                if term.contains(' ') || !needed.contains(term) {
+                    return;
+                }
+                let form = text[range].to_lowercase();
+                let per_term = match forms.get_mut(term) {
+                    Some(per_term) => per_term,
+                    None => forms.entry(term.to_string()).or_default(),
+                };
+                *per_term.entry(form).or_default() += 1;
+            });
+        }
+        forms
+    };
+    let partials: Vec<Forms> = texts
+        .par_chunks(crate::parallel::CHUNK_DOCS)
+        .map_init(Scratch::default, |scratch, chunk| count_chunk(scratch, chunk))
+        .collect();
+    let mut all: Forms = FxHashMap::default();
+    for partial in partials {
+        for (term, forms) in partial {
+            let into = all.entry(term).or_default();
+            for (form, n) in forms {
+                *into.entry(form).or_default() += n;
             }
-        });
+        }
     }
-    counts
-        .into_iter()
+    all.into_iter()
         .map(|(term, forms)| {
             let best = forms.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(f, _)| f.clone());
             (term.clone(), best.unwrap_or(term))
@@ -253,7 +291,6 @@ fn c_tf_idf(
     labels: &[usize],
     order: &[usize],
     vocabulary: &Vocabulary,
-    surfaces: &FxHashMap<String, String>,
     n_terms: usize,
 ) -> Vec<(Vec<LabelTerm>, Vec<LabelTerm>)> {
     let k = labels.iter().copied().max().map_or(0, |m| m + 1);
@@ -280,9 +317,8 @@ fn c_tf_idf(
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let make = |&(weight, t): &(f64, usize)| {
                 let key = &vocabulary.terms[t];
-                let term =
-                    key.split(' ').map(|w| surfaces.get(w).map_or(w, String::as_str)).collect::<Vec<_>>().join(" ");
-                LabelTerm { term, key: key.clone(), weight, quotes: docs[[c, t]] as usize }
+                // `term` becomes the spoken form once the surface forms are known.
+                LabelTerm { term: key.clone(), key: key.clone(), weight, quotes: docs[[c, t]] as usize }
             };
             let words =
                 scored.iter().filter(|(_, t)| !vocabulary.terms[*t].contains(' ')).take(n_terms).map(make).collect();
