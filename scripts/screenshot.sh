@@ -8,7 +8,8 @@ cargo build --release --quiet
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 target/release/themata suggest corpora/peer-support/quotes.csv --out "$out/run" --quiet >/dev/null
-target/release/themata compare --suggested "$out/run" --manual corpora/peer-support/quotes.csv --quiet >/dev/null
+target/release/themata compare --suggested "$out/run" --manual corpora/peer-support/quotes.csv \
+    --codebook corpora/peer-support/codebook.csv --quiet >/dev/null
 shoot() { # window height, output
     chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
         --disable-component-update --disable-sync --hide-scrollbars --user-data-dir="$out/profile" \

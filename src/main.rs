@@ -474,6 +474,10 @@ struct CompareArgs {
     /// Column of the code in a file of id,code rows
     #[arg(long, value_name = "NAME", default_value = "code")]
     code_col: String,
+    /// A codebook (CSV or TSV with columns code and name, as corpora/peer-support/codebook.csv): codes are
+    /// then shown with their names
+    #[arg(long, value_name = "FILE")]
+    codebook: Option<PathBuf>,
     /// Folder for compare.json, compare.md and disagreements.csv [default: the --suggested folder]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -861,7 +865,11 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     })?;
     let manual = themata::corpus::read_manual_coding(&args.manual, &options, &args.code_col)?;
     print_warnings(&manual.warnings);
-    let comparison = themata::evaluate::compare(&suggestion, &manual)?;
+    let code_names = match &args.codebook {
+        Some(path) => themata::corpus::read_codebook(path)?,
+        None => Default::default(),
+    };
+    let comparison = themata::evaluate::compare(&suggestion, &manual, &code_names)?;
     let out_dir = args.out.as_ref().unwrap_or(&args.suggested);
     let context = || format!("cannot write to {}", out_dir.display());
     let mut out = OutputDir::new(out_dir).with_context(context)?;

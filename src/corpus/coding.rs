@@ -231,6 +231,41 @@ pub fn read_suggestion(dir: &Path) -> Result<Suggestion, CorpusError> {
     Ok(Suggestion { dir: dir.to_path_buf(), themes, quotes })
 }
 
+/// Reads a codebook: a CSV or TSV with columns `code` and `name` (others ignored), one row per code;
+/// returns code -> name. Later rows for the same code are an error, as are empty codes.
+pub fn read_codebook(path: &Path) -> Result<std::collections::BTreeMap<String, String>, CorpusError> {
+    let format = Format::from_path(path).unwrap_or(Format::Csv);
+    let mut table = Table::open(path, if format == Format::Tsv { Format::Tsv } else { Format::Csv })?;
+    let code_col = table.column("code", "--codebook")?;
+    let name_col = table.column("name", "--codebook")?;
+    let mut names = std::collections::BTreeMap::new();
+    let mut lines: HashMap<String, u64> = HashMap::new();
+    while let Some(row) = table.next_row()? {
+        let code = table.field(&row, code_col)?.trim().to_string();
+        if code.is_empty() {
+            return Err(CorpusError::BadValue {
+                path: path.to_path_buf(),
+                pos: row.pos,
+                column: "code".to_string(),
+                expected: "a code".to_string(),
+                found: String::new(),
+            });
+        }
+        if let Some(&first_line) = lines.get(&code) {
+            return Err(CorpusError::BadValue {
+                path: path.to_path_buf(),
+                pos: row.pos,
+                column: "code".to_string(),
+                expected: format!("each code once (it is also on line {first_line})"),
+                found: code,
+            });
+        }
+        lines.insert(code.clone(), row.pos.line);
+        names.insert(code, table.field(&row, name_col)?.trim().to_string());
+    }
+    Ok(names)
+}
+
 /// The report.html of a suggestion folder, for `compare` to extend; `None` when there is none.
 pub fn read_report_page(dir: &Path) -> Result<Option<String>, CorpusError> {
     let path = dir.join("report.html");

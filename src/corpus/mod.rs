@@ -20,8 +20,8 @@ mod stats;
 use std::path::{Path, PathBuf};
 
 pub use coding::{
-    CodedQuote, CodingLayout, ManualCoding, SuggestedQuote, SuggestedTheme, Suggestion, read_manual_coding,
-    read_report_page, read_suggestion,
+    CodedQuote, CodingLayout, ManualCoding, SuggestedQuote, SuggestedTheme, Suggestion, read_codebook,
+    read_manual_coding, read_report_page, read_suggestion,
 };
 pub use error::{CorpusError, Position};
 pub use read::QuoteReader;

@@ -63,6 +63,8 @@ pub struct ThemeCodePair {
     pub label: String,
     /// The code.
     pub code: String,
+    /// The code's name in the codebook, when one was given.
+    pub code_name: Option<String>,
     /// Compared quotes in the theme that carry the code.
     pub overlap: u64,
     /// Compared quotes in the theme.
@@ -101,6 +103,8 @@ pub struct UnmatchedTheme {
 pub struct UnmatchedCode {
     /// The code.
     pub code: String,
+    /// The code's name in the codebook, when one was given.
+    pub name: Option<String>,
     /// Compared quotes that carry it.
     pub size: u64,
     /// The theme holding most of its quotes, and how many.
@@ -130,6 +134,16 @@ pub enum DisagreementKind {
     UnmatchedTheme,
     /// Carries a code that matches no theme.
     UnmatchedCode,
+}
+
+impl Comparison {
+    /// A code with its codebook name, as "A4 (Role ambiguity)", or the code alone.
+    pub fn named(&self, code: &str) -> String {
+        match self.code_names.get(code) {
+            Some(name) if !name.is_empty() => format!("{code} ({name})"),
+            _ => code.to_string(),
+        }
+    }
 }
 
 impl DisagreementKind {
@@ -222,6 +236,8 @@ pub struct Comparison {
     pub unmatched_codes: Vec<UnmatchedCode>,
     /// The theme x code overlap table.
     pub overlap: OverlapTable,
+    /// Names of the compared codes, from the codebook (empty without one).
+    pub code_names: BTreeMap<String, String>,
     /// Ids in the suggestion only.
     pub only_suggested: Vec<String>,
     /// Ids in the manual coding only.
@@ -234,7 +250,12 @@ pub struct Comparison {
 }
 
 /// Compares a suggestion with a manual coding. See the module documentation for every number.
-pub fn compare(suggestion: &Suggestion, manual: &ManualCoding) -> Result<Comparison, EvaluateError> {
+/// `code_names` (code -> name, from a codebook; may be empty) only labels the codes in the outputs.
+pub fn compare(
+    suggestion: &Suggestion,
+    manual: &ManualCoding,
+    code_names: &BTreeMap<String, String>,
+) -> Result<Comparison, EvaluateError> {
     let manual_index: HashMap<&str, usize> =
         manual.quotes.iter().enumerate().map(|(i, q)| (q.id.as_str(), i)).collect();
     let suggested_ids: HashMap<&str, ()> = suggestion.quotes.iter().map(|q| (q.id.as_str(), ())).collect();
@@ -317,6 +338,7 @@ pub fn compare(suggestion: &Suggestion, manual: &ManualCoding) -> Result<Compari
                 theme: themes[t],
                 label: label_of(themes[t]),
                 code: codes[c].to_string(),
+                code_name: code_names.get(codes[c]).cloned(),
                 overlap: both,
                 theme_size: in_theme,
                 code_size: coded,
@@ -361,6 +383,7 @@ pub fn compare(suggestion: &Suggestion, manual: &ManualCoding) -> Result<Compari
             let best = (0..n_themes).max_by_key(|&t| (overlap[t * n_codes + c], std::cmp::Reverse(t)));
             UnmatchedCode {
                 code: codes[c].to_string(),
+                name: code_names.get(codes[c]).cloned(),
                 size: code_size[c],
                 most_common_theme: best
                     .filter(|&t| overlap[t * n_codes + c] > 0)
@@ -458,6 +481,7 @@ pub fn compare(suggestion: &Suggestion, manual: &ManualCoding) -> Result<Compari
             codes: codes.iter().map(|c| c.to_string()).collect(),
             counts: (0..n_themes).map(|t| overlap[t * n_codes..(t + 1) * n_codes].to_vec()).collect(),
         },
+        code_names: codes.iter().filter_map(|&c| code_names.get(c).map(|n| (c.to_string(), n.clone()))).collect(),
         only_suggested,
         only_manual,
         uncoded,
@@ -520,7 +544,7 @@ mod tests {
         ]);
         let m =
             manual(&[("q1", &["A"]), ("q2", &["A", "B"]), ("q3", &["B"]), ("q4", &["B"]), ("q5", &[]), ("q7", &["C"])]);
-        let c = compare(&s, &m).unwrap();
+        let c = compare(&s, &m, &BTreeMap::new()).unwrap();
         assert_eq!(c.n_compared, 4);
         assert_eq!(c.only_suggested, ["q9"]);
         assert_eq!(c.only_manual, ["q7"]);
@@ -540,7 +564,7 @@ mod tests {
     fn unmatched_sides_become_candidates() {
         let s = suggestion(&[("a", 1, 0.9), ("b", 1, 0.8), ("c", 2, 0.7), ("d", 3, 0.6)]);
         let m = manual(&[("a", &["X"]), ("b", &["X"]), ("c", &["X"]), ("d", &["X"])]);
-        let c = compare(&s, &m).unwrap();
+        let c = compare(&s, &m, &BTreeMap::new()).unwrap();
         assert_eq!(c.pairs.len(), 1);
         let unmatched: Vec<usize> = c.unmatched_themes.iter().map(|u| u.theme).collect();
         assert_eq!(unmatched, [2, 3]);
@@ -552,6 +576,6 @@ mod tests {
     fn nothing_in_common_is_an_error() {
         let s = suggestion(&[("a", 1, 0.9)]);
         let m = manual(&[("b", &["X"])]);
-        assert!(matches!(compare(&s, &m), Err(EvaluateError::NothingToCompare { n_common: 0, .. })));
+        assert!(matches!(compare(&s, &m, &BTreeMap::new()), Err(EvaluateError::NothingToCompare { n_common: 0, .. })));
     }
 }

@@ -79,26 +79,32 @@ pub fn compare_summary(c: &Comparison) -> String {
     for p in &c.pairs {
         let _ = writeln!(
             s,
-            "  theme {:>2} {:<32} <-> {:<10} overlap {:>4}  precision {:.2}  recall {:.2}  F1 {:.2}  kappa {}",
+            "  theme {:>2} {:<32} overlap {:>4}  precision {:.2}  recall {:.2}  F1 {:.2}  kappa {:<9} <-> {}",
             p.theme,
             p.label,
-            p.code,
             p.overlap,
             p.precision,
             p.recall,
             p.f1,
-            opt(p.kappa)
+            opt(p.kappa),
+            c.named(&p.code)
         );
     }
     for u in &c.unmatched_themes {
         let _ = writeln!(
             s,
-            "  theme {:>2} {:<32} <-> no code: a candidate new theme ({} quotes)",
+            "  theme {:>2} {:<32} {:>4} quotes <-> no code: a candidate new theme",
             u.theme, u.label, u.size
         );
     }
     for u in &c.unmatched_codes {
-        let _ = writeln!(s, "  no theme <-> code {} ({} quotes): the words did not reveal it", u.code, u.size);
+        let _ = writeln!(
+            s,
+            "  no theme {:<32} {:>4} quotes <-> {}: the words did not reveal it",
+            "",
+            u.size,
+            c.named(&u.code)
+        );
     }
     s
 }
@@ -157,7 +163,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
             "| {} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {} |",
             p.theme,
             p.label,
-            p.code,
+            c.named(&p.code),
             p.overlap,
             p.precision,
             p.recall,
@@ -171,7 +177,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
             let most = u
                 .most_common_code
                 .as_ref()
-                .map(|(code, n)| format!("; most common code {code} ({n} quotes, matched elsewhere)"))
+                .map(|(code, n)| format!("; most common code {} ({n} quotes, matched elsewhere)", c.named(code)))
                 .unwrap_or_default();
             let _ = writeln!(s, "- Theme {} ({}): {} quotes{most}", u.theme, u.label, u.size);
         }
@@ -183,7 +189,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
                 .most_common_theme
                 .map(|(t, n)| format!("; most of its quotes are in theme {t} ({n})"))
                 .unwrap_or_default();
-            let _ = writeln!(s, "- {}: {} quotes{most}", u.code, u.size);
+            let _ = writeln!(s, "- {}: {} quotes{most}", c.named(&u.code), u.size);
         }
     }
     let _ = writeln!(
@@ -200,7 +206,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
                 .iter()
                 .take_while(|d| d.kind == first.kind && d.theme == first.theme && d.code == first.code)
                 .count();
-        let code = first.code.as_deref().unwrap_or("");
+        let code = first.code.as_deref().map(|code| c.named(code)).unwrap_or_default();
         let heading = match first.kind {
             DisagreementKind::InThemeNotCoded => {
                 format!("In theme {} but not coded {code}", first.theme.unwrap_or(0))

@@ -500,7 +500,7 @@ pub fn render_comparison_html(c: &Comparison) -> String {
                 heat(n as f64 / max),
                 if is_pair { "#e15759" } else { "#ffffff" },
                 if is_pair { 2.5 } else { 1.0 },
-                escape(code),
+                escape(&c.named(code)),
                 if is_pair { " (matched pair)" } else { "" }
             );
             if n > 0 && cell >= 18.0 {
@@ -531,7 +531,7 @@ pub fn render_comparison_html(c: &Comparison) -> String {
              <td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td></tr>",
             p.theme,
             escape(&p.label),
-            escape(&p.code),
+            escape(&c.named(&p.code)),
             p.overlap,
             p.precision,
             p.recall,
@@ -550,7 +550,7 @@ pub fn render_comparison_html(c: &Comparison) -> String {
     if !c.unmatched_codes.is_empty() {
         s.push_str("<h3>Codes with no theme</h3>\n<ul>");
         for u in &c.unmatched_codes {
-            let _ = write!(s, "<li>{} ({} quotes)</li>", escape(&u.code), u.size);
+            let _ = write!(s, "<li>{} ({} quotes)</li>", escape(&c.named(&u.code)), u.size);
         }
         s.push_str("</ul>\n");
     }

@@ -38,7 +38,18 @@ fn compare_after_suggest_writes_three_files_with_scikit_learn_numbers() {
     let dir = Dir::new();
     suggest(&dir);
     let quotes = repo_file("corpora/peer-support/quotes.csv");
-    let summary = dir.run(&["compare", "--suggested", "out", "--manual", quotes.to_str().unwrap()]).ok();
+    let codebook = repo_file("corpora/peer-support/codebook.csv");
+    let summary = dir
+        .run(&[
+            "compare",
+            "--suggested",
+            "out",
+            "--manual",
+            quotes.to_str().unwrap(),
+            "--codebook",
+            codebook.to_str().unwrap(),
+        ])
+        .ok();
     assert!(summary.contains("454 quotes compared (9 themes, 9 codes; single-label"), "{summary}");
     assert!(summary.contains("agreement: ARI"), "{summary}");
     for name in FILES {
@@ -50,6 +61,12 @@ fn compare_after_suggest_writes_three_files_with_scikit_learn_numbers() {
     assert_eq!(c["manual_layout"], "quote_file");
     let pairs = c["pairs"].as_array().unwrap();
     assert!(!pairs.is_empty() && pairs.len() <= 9);
+    // The codebook names every code, in compare.json and in what people read.
+    assert_eq!(c["code_names"].as_object().unwrap().len(), 9);
+    assert_eq!(c["code_names"]["B5"], "Training and supervision");
+    assert!(pairs.iter().all(|p| p["code_name"].is_string()));
+    let named = format!("{} ({})", pairs[0]["code"].as_str().unwrap(), pairs[0]["code_name"].as_str().unwrap());
+    assert!(summary.contains(&named), "{named} in:\n{summary}");
     let matched = pairs.len() + c["unmatched_themes"].as_array().unwrap().len();
     assert_eq!(matched, 9, "every theme is matched or listed as unmatched");
 
@@ -166,6 +183,12 @@ fn bad_input_is_named_and_nothing_is_written() {
         .fails_with(&["empty-id.csv: record 2 (line 3, column \"id\"): the quote id is empty"]);
     dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv"])
         .fails_with(&["no coded quote is on both sides", "check --id-col"]);
+    dir.write("book.csv", "code,label\nA,first\n");
+    dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv", "--codebook", "book.csv"])
+        .fails_with(&["book.csv: line 1: no column named \"name\" (given by --codebook)"]);
+    dir.write("book2.csv", "code,name\nA,first\nA,again\n");
+    dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv", "--codebook", "book2.csv"])
+        .fails_with(&["book2.csv: record 2 (line 3), column \"code\": expected each code once (it is also on line 2)"]);
     for name in FILES {
         assert!(!dir.path(&format!("out/{name}")).exists(), "{name} must not be written on error");
         assert!(!dir.path(&format!("broken/{name}")).exists(), "{name} must not be written on error");
