@@ -119,7 +119,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
     let _ = writeln!(
         s,
         "Themes from `{}` against the analysts' codes in `{}`. {} quotes are on both sides and coded; every \
-         number is over them. The partition metrics (first table) are on the **{}** view; the matching \
+         number is over them. The partition metrics (first table) are **{}**; the matching \
          below counts every code a quote carries.\n",
         c.suggested, c.manual, c.n_compared, c.label_view
     );

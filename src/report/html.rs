@@ -438,7 +438,7 @@ pub fn render_comparison_html(c: &Comparison) -> String {
         s,
         "<section id=\"comparison\">\n<h2>Against the manual synthesis</h2>\n<p class=\"lede\">Themes against the \
          analysts' codes in <code>{}</code>: {} quotes on both sides and coded. The agreement measures are \
-         on the {} view. The heat map counts every code a quote carries.</p>\n\
+         {}. The heat map counts every code a quote carries.</p>\n\
          <table id=\"agreement\"><thead><tr><th>measure</th><th>value</th></tr></thead><tbody>\n",
         escape(&c.manual),
         c.n_compared,
