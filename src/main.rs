@@ -429,6 +429,10 @@ struct SuggestArgs {
     /// LSA dimensions (truncated SVD of the TF-IDF matrix) before k-means
     #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Themes")]
     lsa_dims: usize,
+    /// Rounds of spherical k-means on the clustered TF-IDF rows after the LSA k-means (0: none); it stops
+    /// early when no quote moves
+    #[arg(long, value_name = "N", default_value_t = 20, help_heading = "Themes")]
+    refine_rounds: usize,
     /// k-means restarts (the lowest inertia wins)
     #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Themes")]
     n_init: usize,
@@ -655,6 +659,7 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
         },
         n_init: args.n_init.max(1),
         seed: args.seed,
+        refine_rounds: args.refine_rounds,
         ..ClusterParams::default()
     };
     anyhow::ensure!(

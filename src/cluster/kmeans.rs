@@ -290,7 +290,7 @@ fn half_gaps(centroids: &Array2<f64>, centroid_norms: &[f64]) -> Vec<f64> {
 }
 
 /// Sum of the rows of each cluster and its size, over fixed chunks added in order.
-fn cluster_sums(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
+pub(crate) fn cluster_sums(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (Array2<f64>, Vec<usize>) {
     let partials: Vec<(Array2<f64>, Vec<usize>)> = x
         .axis_chunks_iter(Axis(0), REDUCE_ROWS)
         .into_par_iter()

@@ -10,6 +10,7 @@
 
 pub mod kmeans;
 pub mod lsa;
+pub mod refine;
 pub mod rng;
 
 use ndarray::{Array2, ArrayView2, Axis};
@@ -57,11 +58,21 @@ pub struct ClusterParams {
     pub n_init: usize,
     /// The seed of every random choice. Default: 42.
     pub seed: u64,
+    /// Rounds of spherical k-means in the full TF-IDF space after the LSA clustering (0: none); see
+    /// [`refine`]. Default: 20 (it usually stops earlier, when no quote moves).
+    pub refine_rounds: usize,
 }
 
 impl Default for ClusterParams {
     fn default() -> Self {
-        ClusterParams { n_components: 100, n_iter: 5, k: KChoice::Auto { min: 4, max: 20 }, n_init: 4, seed: 42 }
+        ClusterParams {
+            n_components: 100,
+            n_iter: 5,
+            k: KChoice::Auto { min: 4, max: 20 },
+            n_init: 4,
+            seed: 42,
+            refine_rounds: 20,
+        }
     }
 }
 
@@ -154,7 +165,7 @@ impl ClusterParams {
             }
             progress.advance(1);
         }
-        let (_, kmeans) = best.expect("at least one k");
+        let (_, mut kmeans) = best.expect("at least one k");
         progress.finish(&format!(
             "k-means: k = {} ({} value{} tried, {} restarts each)",
             kmeans.centroids.nrows(),
@@ -162,6 +173,31 @@ impl ClusterParams {
             if ks.len() == 1 { "" } else { "s" },
             self.n_init
         ));
+        if self.refine_rounds > 0 {
+            progress.start("refine", None);
+            let before = kmeans.labels.clone();
+            let k = kmeans.centroids.nrows();
+            let rounds = refine::spherical_refine(matrix, &mut kmeans.labels, k, self.refine_rounds);
+            let moved = before.iter().zip(&kmeans.labels).filter(|(a, b)| a != b).count();
+            // Centroids and inertia in the LSA space follow the refined clusters (an emptied cluster keeps
+            // its centroid; nothing is assigned to it).
+            let (sums, counts) = kmeans::cluster_sums(embedding.view(), &kmeans.labels, k);
+            for (c, &count) in counts.iter().enumerate() {
+                if count > 0 {
+                    kmeans.centroids.row_mut(c).assign(&(&sums.row(c) / count as f64));
+                }
+            }
+            kmeans.inertia = embedding
+                .rows()
+                .into_iter()
+                .zip(&kmeans.labels)
+                .map(|(row, &l)| row.iter().zip(kmeans.centroids.row(l)).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+                .sum();
+            progress.finish(&format!(
+                "refine: {moved} quotes moved in {rounds} round{} of spherical k-means on the TF-IDF rows",
+                if rounds == 1 { "" } else { "s" }
+            ));
+        }
         Clustering { embedding, singular_values, kmeans, k_table }
     }
 
