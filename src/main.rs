@@ -430,8 +430,8 @@ struct SuggestArgs {
     #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Themes")]
     lsa_dims: usize,
     /// Rounds of spherical k-means on the clustered TF-IDF rows after the LSA k-means (0: none); it stops
-    /// early when no quote moves
-    #[arg(long, value_name = "N", default_value_t = 20, help_heading = "Themes")]
+    /// early once fewer than one quote in a thousand moves
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Themes")]
     refine_rounds: usize,
     /// k-means restarts (the lowest inertia wins)
     #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Themes")]

@@ -59,7 +59,7 @@ pub struct ClusterParams {
     /// The seed of every random choice. Default: 42.
     pub seed: u64,
     /// Rounds of spherical k-means in the full TF-IDF space after the LSA clustering (0: none); see
-    /// [`refine`]. Default: 20 (it usually stops earlier, when no quote moves).
+    /// [`refine`]. Default: 10 (it stops earlier once fewer than one quote in a thousand moves).
     pub refine_rounds: usize,
 }
 
@@ -71,7 +71,7 @@ impl Default for ClusterParams {
             k: KChoice::Auto { min: 4, max: 20 },
             n_init: 4,
             seed: 42,
-            refine_rounds: 20,
+            refine_rounds: 10,
         }
     }
 }

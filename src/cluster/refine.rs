@@ -1,8 +1,10 @@
 //! Spherical k-means refinement in the full TF-IDF space: LSA keeps 100 directions, which is what makes
 //! k-means fast and robust to start, but it blurs words that only a few clusters use. Starting from the
-//! LSA clustering, each cluster's centroid is the normalised sum of its unit-length TF-IDF rows, and each
-//! quote moves to the centroid of highest cosine, until no quote moves (Dhillon and Modha 2001).
-//! Measured on 20 Newsgroups (k = 20, seeds 1-3): NMI 0.642 -> 0.658; on BBC News nothing moves.
+//! LSA clustering, each cluster's centroid is the normalised sum of its unit-length TF-IDF rows (Dhillon
+//! and Modha 2001), a quote's own cluster is scored without the quote itself (with it, short quotes
+//! mostly match themselves and never move), and each quote moves to the cluster of highest cosine, until
+//! fewer than one quote in a thousand moves. Measured (k = true labels, seeds 1-3): 20 Newsgroups NMI
+//! 0.642 -> 0.669 (0.658 keeping each quote in its own centroid); BBC News 0.888 -> 0.884.
 
 use rayon::prelude::*;
 
@@ -14,7 +16,7 @@ use crate::vocab::Csr;
 /// left empty keeps no centroid and gets no rows back.
 pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_iter: usize) -> usize {
     for round in 1..=max_iter {
-        let centroids = normalised_sums(matrix, labels, k);
+        let (centroids, norms) = normalised_sums(matrix, labels, k);
         let moved: usize = labels
             .par_iter_mut()
             .enumerate()
@@ -29,6 +31,13 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
                         let loadings = &centroids[j as usize * k..(j as usize + 1) * k];
                         scores.iter_mut().zip(loadings).for_each(|(s, c)| *s += x * c);
                     }
+                    // Leave the quote out of its own centroid: otherwise a quote's own weight pulls it
+                    // to stay where it is.
+                    let own = *label;
+                    let self_dot: f64 = values.iter().map(|x| x * x).sum();
+                    let dot_own = scores[own] * norms[own];
+                    let rest = (norms[own] * norms[own] - 2.0 * dot_own + self_dot).max(0.0).sqrt();
+                    scores[own] = if rest > 0.0 { (dot_own - self_dot) / rest } else { 0.0 };
                     let mut best = (*label, f64::NEG_INFINITY);
                     for (c, &score) in scores.iter().enumerate() {
                         if score > best.1 {
@@ -44,7 +53,9 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
                 },
             )
             .sum();
-        if moved == 0 {
+        // Leaving each quote out of its own centroid lets a handful of borderline quotes flip back and
+        // forth for ever: stop when fewer than one in a thousand move.
+        if moved == 0 || moved * 1000 < matrix.n_rows() {
             return round;
         }
     }
@@ -54,7 +65,7 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
 /// Per cluster, the sum of its rows scaled to unit length, dense and term-major (`n_cols x k`: entry
 /// `j * k + c`); summed over fixed chunks of rows in order, so the result does not depend on the thread
 /// count.
-fn normalised_sums(matrix: &Csr<f64>, labels: &[usize], k: usize) -> Vec<f64> {
+fn normalised_sums(matrix: &Csr<f64>, labels: &[usize], k: usize) -> (Vec<f64>, Vec<f64>) {
     let d = matrix.n_cols;
     let starts: Vec<usize> = (0..matrix.n_rows()).step_by(REDUCE_ROWS).collect();
     let partials: Vec<Vec<f64>> = starts
@@ -83,7 +94,7 @@ fn normalised_sums(matrix: &Csr<f64>, labels: &[usize], k: usize) -> Vec<f64> {
     for loadings in sums.chunks_mut(k.max(1)) {
         loadings.iter_mut().zip(&scale).for_each(|(x, s)| *x *= s);
     }
-    sums
+    (sums, norms.iter().map(|n| n.sqrt()).collect())
 }
 
 #[cfg(test)]
