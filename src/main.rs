@@ -482,6 +482,10 @@ struct CompareArgs {
     /// then shown with their names
     #[arg(long, value_name = "FILE")]
     codebook: Option<PathBuf>,
+    /// The quote file the themes came from, read with the same column options: gives quote texts to
+    /// disagreements.csv and compare.md when --manual is a file of id,code rows
+    #[arg(long, value_name = "FILE")]
+    quotes: Option<PathBuf>,
     /// Folder for compare.json, compare.md and disagreements.csv [default: the --suggested folder]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -868,8 +872,13 @@ fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let suggestion = themata::corpus::read_suggestion(&args.suggested).with_context(|| {
         format!("--suggested {}: expected a folder written by `themata suggest`", args.suggested.display())
     })?;
-    let manual = themata::corpus::read_manual_coding(&args.manual, &options, &args.code_col)?;
+    let mut manual = themata::corpus::read_manual_coding(&args.manual, &options, &args.code_col)?;
     print_warnings(&manual.warnings);
+    if let Some(path) = &args.quotes {
+        let corpus = Corpus::load(path, &options)?;
+        print_warnings(&corpus.warnings);
+        manual.fill_texts(&corpus);
+    }
     let code_names = match &args.codebook {
         Some(path) => themata::corpus::read_codebook(path)?,
         None => Default::default(),

@@ -107,6 +107,23 @@ pub fn read_manual_coding(path: &Path, options: &CorpusOptions, code_col: &str) 
     Ok(ManualCoding { path: path.to_path_buf(), layout: CodingLayout::IdCodeRows, quotes, warnings: Vec::new() })
 }
 
+impl ManualCoding {
+    /// Gives quotes without text (id,code rows) the text and study of the same id in `corpus`; returns
+    /// how many were filled.
+    pub fn fill_texts(&mut self, corpus: &Corpus) -> usize {
+        let by_id: HashMap<&str, &super::Quote> = corpus.quotes.iter().map(|q| (q.id.as_str(), q)).collect();
+        let mut filled = 0;
+        for quote in self.quotes.iter_mut().filter(|q| q.text.is_none()) {
+            if let Some(source) = by_id.get(quote.id.as_str()) {
+                quote.text = Some(source.text.clone());
+                quote.study = quote.study.take().or_else(|| source.study.clone());
+                filled += 1;
+            }
+        }
+        filled
+    }
+}
+
 fn dedup(codes: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(codes.len());
     for code in codes {

@@ -141,7 +141,9 @@ fn id_code_rows_give_the_same_numbers_and_gaps_are_listed() {
     }
     rows.push_str("not-a-quote,A1\n");
     dir.write("codes.csv", rows);
-    let summary = dir.run(&["compare", "--manual", "codes.csv", "--suggested", "out", "--out", "b"]).ok();
+    let quotes_arg = quotes.to_str().unwrap();
+    let summary =
+        dir.run(&["compare", "--manual", "codes.csv", "--suggested", "out", "--out", "b", "--quotes", quotes_arg]).ok();
     assert!(summary.contains("453 quotes compared"), "{summary}");
     assert!(summary.contains("1 only in the suggestion, 1 only in the manual coding"), "{summary}");
     let (a, b) = (json(&dir, "a/compare.json"), json(&dir, "b/compare.json"));
@@ -149,6 +151,11 @@ fn id_code_rows_give_the_same_numbers_and_gaps_are_listed() {
     assert_eq!(b["only_suggested"], serde_json::json!([first_id]));
     assert_eq!(b["only_manual"], serde_json::json!(["not-a-quote"]));
     assert_eq!(a["n_compared"], 454);
+    // --quotes gave the id,code rows their texts: every disagreement row has one.
+    let rows = std::fs::read_to_string(dir.path("b/disagreements.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(rows.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(!records.is_empty() && records.iter().all(|r| !r[9].is_empty()), "texts filled from --quotes");
     assert!((a["ari"].as_f64().unwrap() - b["ari"].as_f64().unwrap()).abs() < 0.05, "one quote less, close ARI");
 }
 
