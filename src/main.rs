@@ -519,7 +519,10 @@ fn inspect(args: &InspectArgs, bars: &Bars) -> anyhow::Result<()> {
     bars.start("inspect", None);
     for quote in reader.by_ref() {
         stats.add(&quote?);
-        bars.advance(1);
+        // A lock per quote would cost more than the bar is worth: report in steps.
+        if stats.n_quotes % 4096 == 0 {
+            bars.advance(4096);
+        }
     }
     bars.finish(&format!("inspect: {} quotes read and checked", stats.n_quotes));
     let (schema, warnings) = reader.finish();
@@ -577,7 +580,7 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     bars.start("count", None);
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
     let mut ids: Vec<String> = Vec::new();
-    let mut study_index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut study_index = DenseIndex::default();
     let mut batch: Vec<String> = Vec::with_capacity(BATCH);
     let mut batch_studies: Vec<u32> = Vec::with_capacity(BATCH);
     loop {
@@ -585,14 +588,7 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
         batch_studies.clear();
         for quote in reader.by_ref().take(BATCH) {
             let quote = quote?;
-            // Dense study indices in order of first appearance, as count_terms expects.
-            let study = match quote.study {
-                Some(name) => {
-                    let next = study_index.len() as u32;
-                    *study_index.entry(name).or_insert(next)
-                }
-                None => u32::MAX,
-            };
+            let study = study_index.of(quote.study.as_deref());
             ids.push(quote.id);
             batch.push(quote.text);
             batch_studies.push(study);
@@ -607,7 +603,7 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let (_, warnings) = reader.finish();
     print_warnings(&warnings);
     let mut counts = counter.finish();
-    if study_index.is_empty() {
+    if study_index.names.is_empty() {
         counts.n_studies = None;
     }
     let n_terms = counts.terms.len();
@@ -1012,21 +1008,30 @@ thread_local! {
     static START: std::time::Instant = std::time::Instant::now();
 }
 
-/// Each quote's study as a dense index (`u32::MAX` for none), or `None` when no quote has a study.
-fn study_indices(quotes: &[Quote]) -> Option<Vec<u32>> {
-    let names: Vec<Option<&str>> = quotes.iter().map(|q| q.study.as_deref()).collect();
-    dense_indices(&names)
+/// Dense indices of names in order of first appearance (`u32::MAX` for none), as `count_terms` expects
+/// for studies.
+#[derive(Default)]
+struct DenseIndex {
+    names: std::collections::HashMap<String, u32>,
 }
 
-/// Dense indices of optional names, in order of first appearance (`u32::MAX` for none); `None` when
-/// every name is missing.
-fn dense_indices<S: AsRef<str>>(names: &[Option<S>]) -> Option<Vec<u32>> {
-    let mut index: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-    for name in names.iter().flatten() {
-        let next = index.len() as u32;
-        index.entry(name.as_ref()).or_insert(next);
+impl DenseIndex {
+    fn of(&mut self, name: Option<&str>) -> u32 {
+        let Some(name) = name else { return u32::MAX };
+        if let Some(&index) = self.names.get(name) {
+            return index;
+        }
+        let next = self.names.len() as u32;
+        self.names.insert(name.to_string(), next);
+        next
     }
-    (!index.is_empty()).then(|| names.iter().map(|n| n.as_ref().map_or(u32::MAX, |s| index[s.as_ref()])).collect())
+}
+
+/// Each quote's study as a dense index (`u32::MAX` for none), or `None` when no quote has a study.
+fn study_indices(quotes: &[Quote]) -> Option<Vec<u32>> {
+    let mut index = DenseIndex::default();
+    let indices: Vec<u32> = quotes.iter().map(|q| index.of(q.study.as_deref())).collect();
+    (!index.names.is_empty()).then_some(indices)
 }
 
 /// Prints warnings that did not stop the run.

@@ -48,7 +48,11 @@ pub struct KMeans {
 
 /// Clusters the rows of `x`: the run of lowest inertia among `params.n_init` seeded restarts.
 pub fn kmeans(x: ArrayView2<f64>, params: &KMeansParams) -> KMeans {
-    let runs = kmeans_runs(x, params);
+    lowest_inertia(kmeans_runs(x, params))
+}
+
+/// The run of lowest inertia (the first on ties).
+pub fn lowest_inertia(runs: Vec<KMeans>) -> KMeans {
     let best = (0..runs.len()).fold(0, |b, r| if runs[r].inertia < runs[b].inertia { r } else { b });
     runs.into_iter().nth(best).expect("at least one run")
 }
@@ -149,7 +153,6 @@ fn lloyd(
     tol: f64,
 ) -> KMeans {
     let k = params.k;
-    let n = x.nrows();
     // (label, upper bound, lower bound) per row; the first pass computes them exactly.
     let mut state: Vec<(usize, f64, f64)> = nearest_two(x, norms, &centroids);
     let mut n_iter = 0;
@@ -244,7 +247,6 @@ fn lloyd(
             *lower -= if *label == top_at { second } else { top };
         });
     }
-    debug_assert!(n == state.len());
     let assigned = assign(x, norms, &centroids);
     let labels = assigned.iter().map(|a| a.0).collect();
     let inertia = assigned.iter().map(|a| a.1).sum();

@@ -43,8 +43,27 @@ pub fn write_disagreements_csv(out: &mut dyn Write, comparison: &Comparison) -> 
     w.flush()
 }
 
-fn opt(value: Option<f64>) -> String {
+/// A value that may be undefined, to three places.
+pub(crate) fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "undefined".to_string(), |v| format!("{v:.3}"))
+}
+
+/// The agreement measures, each with its value and how to read it (compare.md and report.html).
+pub(crate) fn agreement_rows(c: &Comparison) -> [(&'static str, String, &'static str); 8] {
+    [
+        ("Adjusted Rand index", format!("{:.3}", c.ari), "pairs of quotes grouped alike; 0 is chance, 1 identical"),
+        ("Normalised mutual information", format!("{:.3}", c.nmi), "shared information, 0 to 1"),
+        ("Adjusted mutual information", format!("{:.3}", c.ami), "the same, corrected for chance"),
+        ("V-measure", format!("{:.3}", c.v_measure), "harmonic mean of homogeneity and completeness"),
+        ("Fowlkes-Mallows", format!("{:.3}", c.fowlkes_mallows), "pairwise precision and recall"),
+        ("Purity", format!("{:.3}", c.purity), "share of quotes in their theme's most common code"),
+        ("Inverse purity", format!("{:.3}", c.inverse_purity), "share of quotes in their code's most common theme"),
+        (
+            "Krippendorff's alpha (nominal)",
+            opt(c.krippendorff_alpha),
+            "themata as one more coder; 0.667 is the usual floor for tentative conclusions",
+        ),
+    ]
 }
 
 /// The agreement summary printed by `themata compare`.
@@ -135,21 +154,7 @@ pub fn write_compare_md(out: &mut dyn Write, c: &Comparison) -> io::Result<()> {
     s.push_str(&only("quotes only in the manual coding", &c.only_manual));
     s.push_str(&only("quotes left uncoded by the analysts", &c.uncoded));
     let _ = writeln!(s, "\n## Agreement\n\n| measure | value | reads as |\n|---|---|---|");
-    let rows: [(&str, String, &str); 8] = [
-        ("Adjusted Rand index", format!("{:.3}", c.ari), "pairs of quotes grouped alike; 0 is chance, 1 identical"),
-        ("Normalised mutual information", format!("{:.3}", c.nmi), "shared information, 0 to 1"),
-        ("Adjusted mutual information", format!("{:.3}", c.ami), "the same, corrected for chance"),
-        ("V-measure", format!("{:.3}", c.v_measure), "harmonic mean of homogeneity and completeness"),
-        ("Fowlkes-Mallows", format!("{:.3}", c.fowlkes_mallows), "pairwise precision and recall"),
-        ("Purity", format!("{:.3}", c.purity), "share of quotes in their theme's most common code"),
-        ("Inverse purity", format!("{:.3}", c.inverse_purity), "share of quotes in their code's most common theme"),
-        (
-            "Krippendorff's alpha (nominal)",
-            opt(c.krippendorff_alpha),
-            "themata as one more coder; 0.667 is the usual floor for tentative conclusions",
-        ),
-    ];
-    for (name, value, meaning) in rows {
+    for (name, value, meaning) in agreement_rows(c) {
         let _ = writeln!(s, "| {name} | {value} | {meaning} |");
     }
     let _ = writeln!(

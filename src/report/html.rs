@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::evaluate::Comparison;
 use crate::report::SuggestResult;
+use crate::report::compare::{agreement_rows, opt};
 use crate::themes::Assignment;
 
 const COMPARE_START: &str = "<!-- themata:compare:start -->";
@@ -348,14 +349,8 @@ fn study_heatmap_svg(s: &mut String, result: &SuggestResult) {
                 t.id,
                 escape(study)
             );
-            if n > 0 && cell >= 16.0 {
-                let _ = write!(
-                    s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{}\">{n}</text>",
-                    x + cell / 2.0,
-                    y + cell / 2.0 + 3.5,
-                    if n as f64 / max > 0.5 { "#ffffff" } else { "#1d2430" }
-                );
+            if cell >= 16.0 {
+                cell_count(s, x, y, cell, n as u64, max);
             }
         }
         s.push('\n');
@@ -433,7 +428,6 @@ fn quote_map_svg(s: &mut String, report: &HtmlReport) {
 /// The comparison section that `compare` puts into report.html.
 pub fn render_comparison_html(c: &Comparison) -> String {
     let mut s = String::new();
-    let opt = |v: Option<f64>| v.map_or_else(|| "undefined".to_string(), |v| format!("{v:.3}"));
     let _ = write!(
         s,
         "<section id=\"comparison\">\n<h2>Against the manual synthesis</h2>\n<p class=\"lede\">Themes against the \
@@ -444,16 +438,7 @@ pub fn render_comparison_html(c: &Comparison) -> String {
         c.n_compared,
         escape(c.label_view)
     );
-    for (name, value) in [
-        ("Adjusted Rand index", format!("{:.3}", c.ari)),
-        ("Normalised mutual information", format!("{:.3}", c.nmi)),
-        ("Adjusted mutual information", format!("{:.3}", c.ami)),
-        ("V-measure", format!("{:.3}", c.v_measure)),
-        ("Fowlkes-Mallows", format!("{:.3}", c.fowlkes_mallows)),
-        ("Purity", format!("{:.3}", c.purity)),
-        ("Inverse purity", format!("{:.3}", c.inverse_purity)),
-        ("Krippendorff's alpha (nominal)", opt(c.krippendorff_alpha)),
-    ] {
+    for (name, value, _) in agreement_rows(c) {
         let _ = writeln!(s, "<tr><td>{name}</td><td class=\"num\">{value}</td></tr>");
     }
     s.push_str("</tbody></table>\n");
@@ -503,14 +488,8 @@ pub fn render_comparison_html(c: &Comparison) -> String {
                 escape(&c.named(code)),
                 if is_pair { " (matched pair)" } else { "" }
             );
-            if n > 0 && cell >= 18.0 {
-                let _ = write!(
-                    s,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{}\">{n}</text>",
-                    x + cell / 2.0,
-                    y + cell / 2.0 + 3.5,
-                    if n as f64 / max > 0.5 { "#ffffff" } else { "#1d2430" }
-                );
+            if cell >= 18.0 {
+                cell_count(&mut s, x, y, cell, n, max);
             }
         }
         s.push('\n');
@@ -560,6 +539,20 @@ pub fn render_comparison_html(c: &Comparison) -> String {
         c.disagreements.len()
     );
     s
+}
+
+/// Writes a heat map cell's count in its middle (nothing for 0), white on dark cells.
+fn cell_count(s: &mut String, x: f64, y: f64, cell: f64, n: u64, max: f64) {
+    if n == 0 {
+        return;
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"{}\">{n}</text>",
+        x + cell / 2.0,
+        y + cell / 2.0 + 3.5,
+        if n as f64 / max > 0.5 { "#ffffff" } else { "#1d2430" }
+    );
 }
 
 /// Puts (or replaces) the comparison section into a report.html written by `suggest`; `None` when the page

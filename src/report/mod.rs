@@ -2,7 +2,7 @@
 //! is the only stage that writes files. Every file is written atomically: to a temporary file in the
 //! destination's folder, then renamed, so a failed run never leaves half a file behind.
 
-mod compare;
+pub(crate) mod compare;
 mod html;
 mod inspect;
 mod qdc;

@@ -6,27 +6,13 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::parity::python;
-use crate::util::{Dir, repo_file};
+use crate::util::{Dir, quick_suggest, repo_file};
 
 const FILES: [&str; 3] = ["compare.json", "compare.md", "disagreements.csv"];
 
 /// A quick `suggest` run on the shipped corpus into `dir/out`.
 fn suggest(dir: &Dir) {
-    let corpus = repo_file("corpora/peer-support/quotes.csv");
-    dir.run(&[
-        "suggest",
-        corpus.to_str().unwrap(),
-        "--k",
-        "9",
-        "--stability-runs",
-        "1",
-        "--no-leave-one-study-out",
-        "--lsa-dims",
-        "30",
-        "--out",
-        "out",
-    ])
-    .ok();
+    quick_suggest(dir, &repo_file("corpora/peer-support/quotes.csv"), "9", "out", &[]);
 }
 
 fn json(dir: &Dir, name: &str) -> Value {

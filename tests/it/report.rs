@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{Dir, repo_file};
+use crate::util::{Dir, quick_suggest, repo_file};
 
 /// The shipped corpus plus a quote whose text is markup and a study whose name needs escaping.
 fn corpus_with_markup(dir: &Dir) -> PathBuf {
@@ -17,22 +17,7 @@ fn corpus_with_markup(dir: &Dir) -> PathBuf {
 }
 
 fn suggest(dir: &Dir, input: &Path, out: &str, qdc: &str) -> String {
-    dir.run(&[
-        "suggest",
-        input.to_str().unwrap(),
-        "--k",
-        "6",
-        "--stability-runs",
-        "1",
-        "--no-leave-one-study-out",
-        "--lsa-dims",
-        "30",
-        "--out",
-        out,
-        "--export-qdc",
-        qdc,
-    ])
-    .ok()
+    quick_suggest(dir, input, "6", out, &["--export-qdc", qdc])
 }
 
 #[test]

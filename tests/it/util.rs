@@ -82,3 +82,24 @@ impl Run {
 pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// A quick `themata suggest` (k given, one stability run, no leave-one-study-out, 30 LSA dimensions) of
+/// `input` into `out`, plus `extra` options; returns its summary.
+#[allow(dead_code)]
+pub fn quick_suggest(dir: &Dir, input: &Path, k: &str, out: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "suggest",
+        input.to_str().unwrap(),
+        "--k",
+        k,
+        "--stability-runs",
+        "1",
+        "--no-leave-one-study-out",
+        "--lsa-dims",
+        "30",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    dir.run(&args).ok()
+}
