@@ -43,15 +43,21 @@ pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
             ascii_words(bytes, start, i, out);
         } else {
             // A combining mark right after spaces joins them (WB3d, WB4), so the reference must see
-            // the spaces before a run; it never joins across a newline (WB3a-b) or a non-space.
+            // the horizontal spaces (WSegSpace, ASCII or not) before a run; it never joins across a
+            // newline (WB3a-b) or anything else.
             let mut from = start;
-            while from > 0 && bytes[from - 1] == b' ' {
-                from -= 1;
+            while let Some(c) = text[..from].chars().next_back().filter(|&c| is_wseg_space(c)) {
+                from -= c.len_utf8();
             }
             let run = &text[from..i];
             out.extend(run.unicode_word_indices().map(|(at, w)| from + at..from + at + w.len()));
         }
     }
+}
+
+/// UAX #29 WSegSpace: the space separators (Zs) other than no-break spaces.
+fn is_wseg_space(c: char) -> bool {
+    matches!(c, ' ' | '\u{1680}' | '\u{2000}'..='\u{2006}' | '\u{2008}'..='\u{200A}' | '\u{205F}' | '\u{3000}')
 }
 
 /// ASCII whitespace that is a UAX #29 break on both sides: space (WSegSpace), CR, LF, VT, FF (Newline).
@@ -279,6 +285,17 @@ mod tests {
             let mut ranges = Vec::new();
             unicode_words(&text, &mut ranges);
             prop_assert_eq!(ranges, reference(&text));
+        }
+    }
+
+    /// Found by the property test below: a non-ASCII space before an ASCII space, then a combining
+    /// mark, is one segment (WB3d keeps spaces together, WB4 attaches the mark).
+    #[test]
+    fn mark_after_mixed_spaces_joins_them() {
+        for text in ["\u{2000} \u{09CB}", "a\u{3000}  \u{0301}b", "x\u{2007} \u{09CB}"] {
+            let mut ranges = Vec::new();
+            unicode_words(text, &mut ranges);
+            assert_eq!(ranges, reference(text), "{text:?}");
         }
     }
 
