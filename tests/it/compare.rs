@@ -176,6 +176,10 @@ fn bad_input_is_named_and_nothing_is_written() {
         .fails_with(&["empty-id.csv: record 2 (line 3, column \"id\"): the quote id is empty"]);
     dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv"])
         .fails_with(&["no coded quote is on both sides", "check --id-col"]);
+    dir.write("latin1.csv", b"id,code\nq1,B\xe92\n");
+    dir.run(&["compare", "--suggested", "out", "--manual", "latin1.csv"]).fails_with(&[
+        "latin1.csv: record 1 (line 2, column \"code\"): invalid UTF-8 at byte offset 12 of the file (line 2)",
+    ]);
     dir.write("book.csv", "code,label\nA,first\n");
     dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv", "--codebook", "book.csv"])
         .fails_with(&["book.csv: line 1: no column named \"name\" (given by --codebook)"]);
