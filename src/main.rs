@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning, read_word_list};
-use themata::corpus::{Corpus, Quote};
+use themata::corpus::{Corpus, CorpusError, Quote};
 use themata::progress::Progress;
 use themata::report::{
     InspectReport, OutputDir, write_atomic, write_docs_tsv, write_matrix_market, write_token_line, write_vocab_tsv,
@@ -565,8 +565,9 @@ fn tokenize(args: &TokenizeArgs, bars: &Bars) -> anyhow::Result<()> {
 }
 
 fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
-    /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once.
-    const BATCH: usize = 1 << 16;
+    /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once, and
+    /// the counting of a batch waits for no more than this much reading at the start.
+    const BATCH: usize = 1 << 14;
     let mut clock = StageClock::default();
     let options = args.pipeline.columns.options()?;
     let tokenizer = args.pipeline.tokenizer.params()?.build()?;
@@ -579,31 +580,47 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
         || options.format.or_else(|| Format::from_path(&args.file)) == Some(Format::Jsonl);
     bars.start("count", None);
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
-    let mut ids: Vec<String> = Vec::new();
-    let mut study_index = DenseIndex::default();
-    let mut batch: Vec<String> = Vec::with_capacity(BATCH);
-    let mut batch_studies: Vec<u32> = Vec::with_capacity(BATCH);
-    loop {
-        batch.clear();
-        batch_studies.clear();
-        for quote in reader.by_ref().take(BATCH) {
-            let quote = quote?;
-            let study = study_index.of(quote.study.as_deref());
-            ids.push(quote.id);
-            batch.push(quote.text);
-            batch_studies.push(study);
+    // Reading and parsing is one thread's work; it runs beside the counting of the previous batch, so
+    // that it costs a share of a core rather than a pause of all of them. Two batches at most wait.
+    let (ids, study_names, warnings) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Result<QuoteBatch, CorpusError>>(1);
+        let reading = scope.spawn(move || {
+            let mut ids: Vec<String> = Vec::new();
+            let mut study_index = DenseIndex::default();
+            loop {
+                let mut batch = QuoteBatch::default();
+                for quote in reader.by_ref().take(BATCH) {
+                    let quote = match quote {
+                        Ok(quote) => quote,
+                        Err(e) => {
+                            let _ = send.send(Err(e));
+                            return None;
+                        }
+                    };
+                    batch.studies.push(study_index.of(quote.study.as_deref()));
+                    ids.push(quote.id);
+                    batch.texts.push(quote.text);
+                }
+                // A closed channel means the counting side stopped; nothing more to do.
+                if batch.texts.is_empty() || send.send(Ok(batch)).is_err() {
+                    break;
+                }
+            }
+            let (_, warnings) = reader.finish();
+            Some((ids, study_index.names, warnings))
+        });
+        for batch in batches {
+            let batch = batch?;
+            let texts: Vec<&str> = batch.texts.iter().map(String::as_str).collect();
+            counter.add(&texts, with_studies.then_some(batch.studies.as_slice()));
+            bars.advance(texts.len() as u64);
         }
-        if batch.is_empty() {
-            break;
-        }
-        let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
-        counter.add(&texts, with_studies.then_some(batch_studies.as_slice()));
-        bars.advance(texts.len() as u64);
-    }
-    let (_, warnings) = reader.finish();
+        let read = reading.join().map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
+        Ok(read.expect("an error was sent and returned above"))
+    })?;
     print_warnings(&warnings);
     let mut counts = counter.finish();
-    if study_index.names.is_empty() {
+    if study_names.is_empty() {
         counts.n_studies = None;
     }
     let n_terms = counts.terms.len();
@@ -1006,6 +1023,13 @@ impl StageClock {
 
 thread_local! {
     static START: std::time::Instant = std::time::Instant::now();
+}
+
+/// Quotes read for counting: texts and study indices, in file order.
+#[derive(Default)]
+struct QuoteBatch {
+    texts: Vec<String>,
+    studies: Vec<u32>,
 }
 
 /// Dense indices of names in order of first appearance (`u32::MAX` for none), as `count_terms` expects

@@ -143,3 +143,23 @@ fn bad_options_are_errors_too() {
     dir.run(&["inspect", "q.csv", "--code-sep", ""]).fails_with(&["--code-sep"]);
     assert_eq!(dir.files(), ["q.csv"]);
 }
+
+#[test]
+fn vectorize_stops_at_a_bad_row_after_many_good_ones_and_writes_nothing() {
+    // Past the first batches read beside the counting, so the error crosses from the reading thread.
+    let dir = Dir::new();
+    let mut csv = String::from("id,text\n");
+    for i in 1..=40_000 {
+        csv.push_str(&format!("q{i},words of quote {i}\n"));
+    }
+    csv.push_str("q7,a repeated id\n");
+    dir.write("q.csv", &csv);
+    let before = dir.files();
+    dir.run(&["vectorize", "q.csv", "--out", "vectors"]).fails_with(&[
+        "q.csv",
+        "record 40001 (line 40002, column \"id\")",
+        "duplicate quote id \"q7\"",
+        "also on line 8",
+    ]);
+    assert_eq!(dir.files(), before, "nothing may be written");
+}
