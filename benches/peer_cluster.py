@@ -9,7 +9,7 @@ For each labelled JSON Lines file (fields id, label, text) and each seed, with k
   TruncatedSVD(100) + Normalizer + KMeans(n_init=3), each seeded with S.
 Prints the mean NMI of each against the labels (arithmetic mean normalisation, scikit-learn's metric) and
 the clustering time (themata's "cluster" stage; scikit-learn's SVD + Normalizer + KMeans). Then themata's
-`--k auto` choice on the same file. Build first: cargo build --release.
+`--k auto` choice on the same file, for each seed. Build first: cargo build --release.
 """
 import argparse
 import csv
@@ -70,7 +70,8 @@ def main():
             predicted = KMeans(k, n_init=3, random_state=seed).fit_predict(reduced)
             s_time.append(time.perf_counter() - start)
             s_nmi.append(normalized_mutual_info_score(labels, predicted))
-        _, _, auto_k = themata(path, "auto", seeds[0], ["--k-range", f"{max(2, k // 2)},{2 * k}"])
+        auto_k = ", ".join(str(themata(path, "auto", seed, ["--k-range", f"{max(2, k // 2)},{2 * k}"])[2])
+                           for seed in seeds)
         mean = lambda xs: sum(xs) / len(xs)
         print(f"| {os.path.basename(path)} | {len(rows)} | {k} | {mean(t_nmi):.3f} | {mean(s_nmi):.3f} | "
               f"{mean(t_nmi) - mean(s_nmi):+.3f} | {mean(t_time):.2f} | {mean(s_time):.2f} | "

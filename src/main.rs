@@ -829,7 +829,9 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
     if clustering.k_table.len() > 1 {
         let _ = writeln!(
             summary,
-            "k chosen by the highest silhouette x stability^2 (stability: agreement of the k-means restarts):"
+            "k chosen by the highest silhouette x stability^2 (stability: agreement of the k-means restarts; when \
+             no k reaches {}, the most stable k):",
+            themata::cluster::STABLE
         );
         for row in &clustering.k_table {
             let mark = if row.k == themes.len() { "  <- chosen" } else { "" };
@@ -853,12 +855,12 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
     for t in &themes {
         let _ = writeln!(
             summary,
-            "  {:>2}. {:<40} {:>4} quotes, {:>2} studies, stability {:.2}{}",
+            "  {:>2}. {:<40} {:>4} quotes, {:>2} studies, stability {}{}",
             t.id,
             t.label,
             t.size,
             t.n_studies,
-            t.stability_reseeded,
+            themata::report::stability_text(t.stability_reseeded),
             if t.warnings.is_empty() { String::new() } else { format!("  [{}]", t.warnings.join("; ")) }
         );
     }

@@ -93,8 +93,8 @@ pub struct Theme {
     pub studies: Vec<(String, usize)>,
     /// Share of the theme's quotes from its largest study.
     pub largest_study_share: f64,
-    /// Mean best-match Jaccard over reseeded runs.
-    pub stability_reseeded: f64,
+    /// Mean best-match Jaccard over reseeded runs, when measured (`--stability-runs` above 0).
+    pub stability_reseeded: Option<f64>,
     /// Mean best-match Jaccard over leave-one-study-out runs, when measured.
     pub stability_leave_one_study_out: Option<f64>,
     /// What an analyst should know before trusting it.
@@ -215,7 +215,9 @@ pub fn describe(
             if !studies.is_empty() && studies.len() < 3 {
                 warnings.push(format!("fewer than 3 studies support it ({})", studies.len()));
             }
-            if reseeded < 0.5 {
+            if let Some(reseeded) = reseeded
+                && reseeded < 0.5
+            {
                 warnings.push(format!("unstable: mean overlap {reseeded:.2} with its best match when reseeded"));
             }
             Theme {
@@ -410,7 +412,7 @@ fn stability(
     params: &ThemeParams,
     k: usize,
     progress: &dyn Progress,
-) -> Vec<(f64, Option<f64>)> {
+) -> Vec<(Option<f64>, Option<f64>)> {
     let all: Vec<usize> = (0..embedding.nrows()).collect();
     let distinct: Vec<&str> = {
         let mut s: Vec<&str> = studies.iter().flatten().copied().collect();
@@ -429,9 +431,7 @@ fn stability(
         }
         progress.advance(1);
     }
-    if params.stability_runs == 0 {
-        reseeded.iter_mut().for_each(|r| *r = f64::NAN);
-    }
+    let reseeded: Vec<Option<f64>> = reseeded.into_iter().map(|r| (params.stability_runs > 0).then_some(r)).collect();
     let leave_one_out: Vec<Option<f64>> = if leave_out_runs > 0 {
         let mut sums = vec![0.0; order.len()];
         let mut runs = vec![0usize; order.len()];

@@ -5,8 +5,9 @@
 //! - `k` is given, or chosen over a range by the highest mean silhouette (Euclidean distance between the
 //!   unit-length embeddings, on a seeded sample of at most [`SILHOUETTE_SAMPLE`] quotes) times the
 //!   squared stability of the k-means restarts (mean pairwise adjusted Rand index); silhouette alone keeps rising
-//!   with k on text, stability falls once k splits real groups. The table of every k tried is kept for
-//!   the report.
+//!   with k on text, stability falls once k splits real groups. When no k reaches a stability of
+//!   [`STABLE`], the most stable k is kept instead (scores of unstable ks differ by noise) and a warning
+//!   says the number of themes is the analyst's choice. The table of every k tried is kept for the report.
 
 pub mod kmeans;
 pub mod lsa;
@@ -95,14 +96,26 @@ pub struct KScore {
 /// Restart stability below which no k is trusted: most pairs of restarts then disagree.
 pub const STABLE: f64 = 0.5;
 
+/// The row of the k table to keep: the highest score, or, when no k is stable, the most stable k (the
+/// scores of unstable ks differ by noise; the most stable is the one the warning names). Ties go to the
+/// smaller k.
+pub fn chosen_k_row(k_table: &[KScore]) -> usize {
+    let most_stable =
+        (0..k_table.len()).fold(0, |b, i| if k_table[i].stability > k_table[b].stability { i } else { b });
+    if k_table.len() > 1 && k_table[most_stable].stability < STABLE {
+        return most_stable;
+    }
+    (0..k_table.len()).fold(0, |b, i| if k_table[i].score > k_table[b].score { i } else { b })
+}
+
 /// A warning when no k of an automatic choice is stable (`None` for a single k or when one is stable).
 pub fn k_warning(k_table: &[KScore]) -> Option<String> {
-    let best = k_table.iter().max_by(|a, b| a.stability.total_cmp(&b.stability))?;
+    let best = k_table.get(chosen_k_row(k_table))?;
     (k_table.len() > 1 && best.stability < STABLE).then(|| {
         format!(
-            "no k in the range is stable (the best, k = {}, has stability {:.2}; {STABLE} or more is stable): the \
-             quotes have little cluster structure in their words, so the number of themes is a choice to make \
-             (--k N), not a finding",
+            "no k in the range is stable (the most stable, k = {}, kept, has stability {:.2}; {STABLE} or more is \
+             stable): the quotes have little cluster structure in their words, so the number of themes is a choice \
+             to make (--k N), not a finding",
             best.k, best.stability
         )
     })
@@ -145,7 +158,7 @@ impl ClusterParams {
         };
         let sample = sample_rows(n, SILHOUETTE_SAMPLE, self.seed);
         let mut k_table = Vec::new();
-        let mut best: Option<(f64, KMeans)> = None;
+        let mut fits = Vec::new();
         progress.start("k-means", Some(ks.len() as u64));
         for &k in &ks {
             let runs = kmeans_runs(
@@ -159,12 +172,10 @@ impl ClusterParams {
             // and 20 Newsgroups: silhouette x stability picked 6 and 28 for 5 and 20 labels; squared, 5 and 21).
             let score = sil * stability.max(0.0).powi(2);
             k_table.push(KScore { k, silhouette: sil, stability, score, inertia: fit.inertia });
-            if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, fit));
-            }
+            fits.push(fit);
             progress.advance(1);
         }
-        let (_, mut kmeans) = best.expect("at least one k");
+        let mut kmeans = fits.swap_remove(chosen_k_row(&k_table));
         progress.finish(&format!(
             "k-means: k = {} ({} value{} tried, {} restarts each)",
             kmeans.centroids.nrows(),

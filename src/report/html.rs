@@ -151,7 +151,7 @@ pub fn render_report_html(report: &HtmlReport) -> String {
             s,
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span><a href=\"#theme-{}\">{}</a></td>\
              <td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}%</td>\
-             <td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             theme_color(t.id),
             t.id,
             t.id,
@@ -160,7 +160,7 @@ pub fn render_report_html(report: &HtmlReport) -> String {
             t.n_studies,
             100.0 * t.largest_study_share,
             t.cohesion,
-            t.stability_reseeded,
+            super::stability_text(t.stability_reseeded),
             t.warnings.len()
         );
     }
@@ -181,7 +181,7 @@ pub fn render_report_html(report: &HtmlReport) -> String {
         let _ = write!(
             s,
             "<article class=\"theme\" id=\"theme-{}\" style=\"--theme:{}\">\n<h2>Theme {}: {}</h2>\n\
-             <p class=\"facts\">{} quotes from {} studies; cohesion {:.2}; stability {:.2} when reseeded{}.</p>\n",
+             <p class=\"facts\">{} quotes from {} studies; cohesion {:.2}; stability {} when reseeded{}.</p>\n",
             t.id,
             theme_color(t.id),
             t.id,
@@ -189,7 +189,7 @@ pub fn render_report_html(report: &HtmlReport) -> String {
             t.size,
             t.n_studies,
             t.cohesion,
-            t.stability_reseeded,
+            super::stability_text(t.stability_reseeded),
             t.stability_leave_one_study_out.map(|x| format!(", {x:.2} leaving one study out")).unwrap_or_default()
         );
         if !t.warnings.is_empty() {
@@ -234,7 +234,8 @@ pub fn render_report_html(report: &HtmlReport) -> String {
     if result.k_table.len() > 1 {
         s.push_str(
             "<section id=\"k-table\">\n<h2>How k was chosen</h2>\n<p>The k with the highest mean silhouette times \
-             squared stability (the mean adjusted Rand index between the k-means restarts).</p>\n\
+             squared stability (the mean adjusted Rand index between the k-means restarts); when no k reaches a \
+             stability of 0.5, the most stable k.</p>\n\
              <table><thead><tr><th>k</th><th>silhouette</th><th>stability</th><th>score</th><th>inertia</th></tr>\
              </thead><tbody>\n",
         );

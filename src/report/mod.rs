@@ -23,6 +23,11 @@ pub use suggest::{
 pub use tokens::write_token_line;
 pub use vectors::{write_docs_tsv, write_matrix_market, write_vocab_tsv};
 
+/// A theme's reseeded stability for people: two decimals, or "not measured" (`--stability-runs 0`).
+pub fn stability_text(stability: Option<f64>) -> String {
+    stability.map_or_else(|| "not measured".to_string(), |s| format!("{s:.2}"))
+}
+
 /// Writes a file atomically: `write` fills a temporary file beside `path`, which is renamed over `path`
 /// only if `write` succeeds. On error the temporary file is removed and `path` is untouched.
 pub fn write_atomic<F>(path: &Path, write: F) -> io::Result<()>

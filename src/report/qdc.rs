@@ -55,13 +55,13 @@ pub fn render_qdc(themes: &[Theme], input_sha256: &str, run_name: &str) -> Strin
         let phrases: Vec<&str> = t.phrases.iter().map(|w| w.term.as_str()).collect();
         let studies: Vec<String> = t.studies.iter().map(|(st, n)| format!("{st} ({n})")).collect();
         let mut description = format!(
-            "Top words: {}.{} Supporting studies ({}): {}. {} quotes; stability {:.2} when reseeded.",
+            "Top words: {}.{} Supporting studies ({}): {}. {} quotes; stability {} when reseeded.",
             words.join(", "),
             if phrases.is_empty() { String::new() } else { format!(" Top phrases: {}.", phrases.join(", ")) },
             t.n_studies,
             studies.join(", "),
             t.size,
-            t.stability_reseeded
+            super::stability_text(t.stability_reseeded)
         );
         for w in &t.warnings {
             description.push_str(&format!(" Warning: {w}."));

@@ -63,7 +63,7 @@ pub fn write_themes_csv(out: &mut dyn Write, themes: &[Theme]) -> io::Result<()>
             t.n_studies.to_string(),
             t.studies.first().map(|s| s.0.clone()).unwrap_or_default(),
             format!("{:.4}", t.largest_study_share),
-            format!("{:.4}", t.stability_reseeded),
+            t.stability_reseeded.map(|s| format!("{s:.4}")).unwrap_or_default(),
             t.stability_leave_one_study_out.map(|s| format!("{s:.4}")).unwrap_or_default(),
             t.words.iter().map(|w| w.term.as_str()).collect::<Vec<_>>().join("; "),
             t.phrases.iter().map(|w| w.term.as_str()).collect::<Vec<_>>().join("; "),
@@ -108,7 +108,9 @@ pub fn write_report_md(out: &mut dyn Write, result: &SuggestResult) -> io::Resul
         let _ = writeln!(
             s,
             "k was chosen by the highest silhouette x stability^2 (stability: mean adjusted Rand index between \
-                 the k-means restarts):\n\n| k | silhouette | stability | score | inertia |\n|---|---|---|---|---|"
+                 the k-means restarts; when no k reaches {}, the most stable k):\n\n| k | silhouette | stability | \
+                 score | inertia |\n|---|---|---|---|---|",
+            crate::cluster::STABLE
         );
         for row in result.k_table {
             let mark = if row.k == result.k { " **chosen**" } else { "" };
@@ -130,13 +132,13 @@ pub fn write_report_md(out: &mut dyn Write, result: &SuggestResult) -> io::Resul
     for t in result.themes {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.0}% | {:.2} | {} |",
+            "| {} | {} | {} | {} | {:.0}% | {} | {} |",
             t.id,
             t.label,
             t.size,
             t.n_studies,
             100.0 * t.largest_study_share,
-            t.stability_reseeded,
+            super::stability_text(t.stability_reseeded),
             t.warnings.len()
         );
     }
@@ -144,11 +146,11 @@ pub fn write_report_md(out: &mut dyn Write, result: &SuggestResult) -> io::Resul
         let _ = writeln!(s, "\n## Theme {}: {}\n", t.id, t.label);
         let _ = writeln!(
             s,
-            "{} quotes from {} studies; cohesion {:.2}; stability {:.2} when reseeded{}.\n",
+            "{} quotes from {} studies; cohesion {:.2}; stability {} when reseeded{}.\n",
             t.size,
             t.n_studies,
             t.cohesion,
-            t.stability_reseeded,
+            super::stability_text(t.stability_reseeded),
             t.stability_leave_one_study_out.map(|x| format!(", {x:.2} leaving one study out")).unwrap_or_default()
         );
         let words: Vec<String> = t.words.iter().map(|w| format!("{} ({})", w.term, w.quotes)).collect();

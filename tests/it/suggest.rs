@@ -67,3 +67,37 @@ fn suggest_without_a_file_runs_on_the_shipped_corpus_and_bad_input_writes_nothin
     dir.run(&["suggest", "--k", "1"]).fails_with(&["--k"]);
     assert!(!dir.path("bad-out").exists());
 }
+
+#[test]
+fn without_stability_runs_every_output_says_not_measured_and_none_says_nan() {
+    let dir = Dir::new();
+    let corpus = repo_file("corpora/peer-support/quotes.csv");
+    let summary = dir
+        .run(&[
+            "suggest",
+            corpus.to_str().unwrap(),
+            "--k",
+            "4",
+            "--stability-runs",
+            "0",
+            "--lsa-dims",
+            "30",
+            "--export-qdc",
+            "themes.qdc",
+            "--out",
+            "out",
+        ])
+        .ok();
+    assert!(summary.contains("stability not measured"), "{summary}");
+    assert!(!summary.contains("unstable"), "an unmeasured stability warns of nothing: {summary}");
+    for file in ["out/themes.json", "out/themes.csv", "out/report.md", "out/report.html", "themes.qdc"] {
+        let text = std::fs::read_to_string(dir.path(file)).unwrap();
+        assert!(!text.contains("NaN"), "{file} shows NaN");
+    }
+    assert!(
+        std::fs::read_to_string(dir.path("out/report.md")).unwrap().contains("stability not measured when reseeded")
+    );
+    let themes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path("out/themes.json")).unwrap()).unwrap();
+    assert!(themes["themes"][0]["stability_reseeded"].is_null());
+}
