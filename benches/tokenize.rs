@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use themata::corpus::{Corpus, CorpusOptions};
-use themata::parallel::{CHUNK_DOCS, with_threads};
+use themata::parallel::{doc_chunks, with_threads};
 use themata::tokenize::{Compat, Scratch, StopList, Tokenizer, TokenizerParams};
 
 fn load(relative: &str) -> Option<Vec<String>> {
@@ -23,12 +23,12 @@ fn load(relative: &str) -> Option<Vec<String>> {
 /// The streaming path (what TF-IDF uses): terms visited, never collected.
 fn count_terms(tokenizer: &Tokenizer, texts: &[&str], threads: usize) -> u64 {
     with_threads(threads, || {
-        texts
-            .par_chunks(CHUNK_DOCS)
-            .map_init(Scratch::default, |scratch, chunk| {
+        doc_chunks(texts)
+            .into_par_iter()
+            .map_init(Scratch::default, |scratch, range| {
                 scratch.reset_terms();
                 let mut n = 0u64;
-                for text in chunk {
+                for text in &texts[range] {
                     tokenizer.for_each_term_id(text, scratch, |_, _| n += 1);
                 }
                 n

@@ -266,9 +266,9 @@ fn surface_forms(tokenizer: &Tokenizer, texts: &[&str], needed: &FxHashSet<&str>
         }
         forms
     };
-    let partials: Vec<Forms> = texts
-        .par_chunks(crate::parallel::CHUNK_DOCS)
-        .map_init(Scratch::default, |scratch, chunk| count_chunk(scratch, chunk))
+    let partials: Vec<Forms> = crate::parallel::doc_chunks(texts)
+        .into_par_iter()
+        .map_init(Scratch::default, |scratch, range| count_chunk(scratch, &texts[range]))
         .collect();
     let mut all: Forms = FxHashMap::default();
     for partial in partials {

@@ -12,10 +12,6 @@ use rayon::prelude::*;
 
 use crate::tokenize::{Scratch, StrInterner, Tokenizer};
 
-/// Quotes per counting chunk: big enough to amortise the chunk's tables, small enough for them to stay
-/// in cache and to balance the threads.
-const CHUNK_DOCS: usize = 4096;
-
 /// Marks a chunk-local term that no quote of the chunk emitted.
 const UNUSED: u32 = u32::MAX;
 
@@ -126,13 +122,11 @@ impl<'t> TermCounter<'t> {
         }
         let tokenizer = self.tokenizer;
         let work = || -> Vec<ChunkCounts> {
-            texts
-                .par_chunks(CHUNK_DOCS)
-                .enumerate()
-                .map_init(Scratch::default, |scratch, (chunk_no, chunk)| {
-                    let start = chunk_no * CHUNK_DOCS;
-                    let chunk_studies = studies.map(|s| &s[start..start + chunk.len()]);
-                    count_chunk(tokenizer, chunk, chunk_studies, scratch)
+            crate::parallel::doc_chunks(texts)
+                .into_par_iter()
+                .map_init(Scratch::default, |scratch, range| {
+                    let chunk_studies = studies.map(|s| &s[range.clone()]);
+                    count_chunk(tokenizer, &texts[range], chunk_studies, scratch)
                 })
                 .collect()
         };
@@ -206,6 +200,15 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
     ChunkCounts { term_text, term_ends, df, tf, indptr, indices, data, term_studies }
 }
 
+/// The first 8 bytes of `bytes` as a big-endian integer, zero-padded: if two keys differ, they order as
+/// the byte strings do.
+fn prefix_key(bytes: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    let n = bytes.len().min(8);
+    key[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(key)
+}
+
 /// Merges chunk results: global columns in sorted term order, rows in quote order.
 fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> TermCounts {
     // Ids in order of first appearance, then the sorted order.
@@ -219,9 +222,15 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
                 .collect()
         })
         .collect();
-    let mut order: Vec<u32> = (0..global.len() as u32).collect();
-    // Byte order of UTF-8 is code point order, and skips re-validating UTF-8 in every comparison.
-    order.par_sort_unstable_by(|&a, &b| global.resolve_bytes(a).cmp(global.resolve_bytes(b)));
+    // Byte order of UTF-8 is code point order, and skips re-validating UTF-8 in every comparison. Each
+    // term carries its first 8 bytes as a big-endian integer (zero-padded), which orders terms the same
+    // way whenever it differs, so most comparisons touch no string.
+    let mut keyed: Vec<(u64, u32)> =
+        (0..global.len() as u32).map(|id| (prefix_key(global.resolve_bytes(id)), id)).collect();
+    keyed.par_sort_unstable_by(|&(ka, a), &(kb, b)| {
+        ka.cmp(&kb).then_with(|| global.resolve_bytes(a).cmp(global.resolve_bytes(b)))
+    });
+    let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
     let mut first_to_sorted = vec![0u32; order.len()];
     for (sorted, &first) in order.iter().enumerate() {
         first_to_sorted[first as usize] = sorted as u32;
@@ -517,6 +526,17 @@ fn select_columns(matrix: &Csr<u32>, new_col: &[u32], n_cols: usize) -> Csr<u32>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn prefix_keys_order_as_the_strings_when_they_differ(a in proptest::collection::vec(0u8..4, 0..12),
+                                                              b in proptest::collection::vec(0u8..4, 0..12)) {
+            let (ka, kb) = (prefix_key(&a), prefix_key(&b));
+            if ka != kb {
+                proptest::prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
+            }
+        }
+    }
     use crate::tokenize::{Compat, TokenizerParams};
     use std::collections::BTreeMap;
 

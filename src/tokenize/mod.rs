@@ -37,7 +37,7 @@ pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH, parse_word_list};
 
 pub use intern::{Interner, KeyInterner, StrInterner, hash_slice};
 
-use crate::parallel::{CHUNK_DOCS, with_threads};
+use crate::parallel::{doc_chunks, with_threads};
 
 /// The term that replaces a number under [`NumberPolicy::Replace`].
 pub const NUMBER_PLACEHOLDER: &str = "<num>";
@@ -477,12 +477,12 @@ impl Tokenizer {
     /// for every thread count: chunks are tokenized independently and concatenated in order.
     pub fn tokenize_all(&self, texts: &[&str], threads: usize) -> Vec<Vec<Token>> {
         with_threads(threads, || {
-            texts
-                .par_chunks(CHUNK_DOCS)
+            doc_chunks(texts)
+                .into_par_iter()
                 // One scratch per rayon job (its stem memo stays warm), term tables reset per chunk.
-                .map_init(Scratch::default, |scratch, chunk| {
+                .map_init(Scratch::default, |scratch, range| {
                     scratch.reset_terms();
-                    chunk.iter().map(|text| self.tokenize_with(text, scratch)).collect::<Vec<_>>()
+                    texts[range].iter().map(|text| self.tokenize_with(text, scratch)).collect::<Vec<_>>()
                 })
                 .collect::<Vec<_>>()
                 .concat()
