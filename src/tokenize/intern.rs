@@ -89,7 +89,9 @@ fn pack_str(s: &[u8]) -> Option<u128> {
     let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
     let half = |at: usize| u64::from(u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes")));
     let (lo, hi) = match n {
-        0..=3 => (s.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)), 0),
+        0 => (0, 0),
+        // First, middle and last byte: the three bytes, in order, for any length from 1 to 3.
+        1..=3 => (u64::from(s[0]) | (u64::from(s[n / 2]) << 8) | (u64::from(s[n - 1]) << 16), 0),
         4..=7 => (half(0) | (half(n - 4) << (8 * (n - 4))), 0),
         8 => (word(0), 0),
         9..=15 => (word(0), word(n - 8) >> (8 * (16 - n))),
@@ -180,6 +182,13 @@ impl StrInterner {
         if let Some(id) = self.find(bytes, packed) {
             return (id, false);
         }
+        (self.insert(bytes, packed), true)
+    }
+
+    /// Adds a string known to be new. Kept out of line so that the lookup, by far the common case, is
+    /// small enough to inline into the tokenizer's loop.
+    #[inline(never)]
+    fn insert(&mut self, bytes: &[u8], packed: Option<u128>) -> u32 {
         let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 distinct strings");
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(bytes);
@@ -198,7 +207,7 @@ impl StrInterner {
                 });
             }
         }
-        (id, true)
+        id
     }
 
     /// Forgets every string, keeping the allocations.

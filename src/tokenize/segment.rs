@@ -110,43 +110,55 @@ const fn class_of(b: u8) -> Class {
 
 /// UAX #29 on ASCII: letters, digits and `_` join (WB5, WB8-10, WB13a-b); a single middle character joins
 /// letter to letter (WB6-7: `:`, `.`, `'`) or digit to digit (WB11-12: `,`, `;`, `.`, `'`).
+///
+/// The inner loop runs over word bytes with one table lookup each; the middle-character rules are looked
+/// at only where a run of word bytes ends.
 fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize>>) {
-    let is_word = |c: Class| matches!(c, Class::Letter | Class::Digit | Class::Underscore);
+    let is_word = |b: &u8| IS_WORD[*b as usize];
+    // Iterators over the rest of the run rather than indexing: no bounds check per byte.
+    let skip =
+        |from: usize, word: bool| from + bytes[from..end].iter().position(|b| is_word(b) != word).unwrap_or(end - from);
     let mut i = start;
     while i < end {
-        if !is_word(class(bytes[i])) {
-            i += 1;
-            continue;
+        i = skip(i, false);
+        if i >= end {
+            break;
         }
         let word_start = i;
-        let mut alnum = false;
         loop {
-            let c = class(bytes[i]);
-            alnum |= c != Class::Underscore;
-            i += 1;
-            if i >= end {
+            i = skip(i, true);
+            // At a non-word byte (or the end): it joins only between a letter and a letter, or a digit
+            // and a digit; the byte after it is then part of the word too.
+            if i + 1 >= end {
                 break;
             }
-            let next = class(bytes[i]);
-            if is_word(next) {
-                continue;
-            }
-            let after = if i + 1 < end { class(bytes[i + 1]) } else { Class::Other };
             let joins = matches!(
-                (c, next, after),
+                (class(bytes[i - 1]), class(bytes[i]), class(bytes[i + 1])),
                 (Class::Letter, Class::MidLetter | Class::MidNumLet, Class::Letter)
                     | (Class::Digit, Class::MidNum | Class::MidNumLet, Class::Digit)
             );
             if !joins {
                 break;
             }
-            i += 1; // the middle character; the loop then takes the letter or digit after it
+            i += 2;
         }
-        if alnum {
+        // A word needs a letter or digit: only runs of `_` are left out.
+        if bytes[word_start] != b'_' || bytes[word_start..i].iter().any(|&b| b != b'_') {
             out.push(word_start..i);
         }
     }
 }
+
+/// Letters, digits and `_`: the bytes that always join (non-ASCII bytes never reach the scanner).
+static IS_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(class_of(b as u8), Class::Letter | Class::Digit | Class::Underscore);
+        b += 1;
+    }
+    table
+};
 
 /// scikit-learn's `(?u)\b\w\w+\b` on ASCII text: maximal runs of `[A-Za-z0-9_]` of length 2 or more.
 pub fn ascii_python_words(bytes: &[u8], out: &mut Vec<Range<usize>>) {
@@ -275,6 +287,14 @@ mod tests {
         #[test]
         fn fast_path_equals_reference_on_tricky_strings(chars in prop::collection::vec(tricky_char(), 0..40)) {
             let text: String = chars.into_iter().collect();
+            let mut ranges = Vec::new();
+            unicode_words(&text, &mut ranges);
+            prop_assert_eq!(ranges, reference(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_reference_on_ascii_strings(text in "[aZ09_:.',; \t\n\r\"!-]{0,40}") {
+            // Pure ASCII takes the whole-text scanner, with tabs and newlines inside.
             let mut ranges = Vec::new();
             unicode_words(&text, &mut ranges);
             prop_assert_eq!(ranges, reference(&text));
