@@ -401,7 +401,7 @@ fn parse_json_quote(
         let message = message.rfind(" at line ").map_or(message.clone(), |i| message[..i].to_string());
         CorpusError::JsonSyntax { path: path.to_path_buf(), line, column: e.column() as u64, message }
     })?;
-    let Value::Object(object) = value else {
+    let Value::Object(mut object) = value else {
         let found = match value {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -427,8 +427,8 @@ fn parse_json_quote(
             }
         }
     }
-    let text = match object.get(&keys.text) {
-        Some(Value::String(s)) => s.clone(),
+    match object.get(&keys.text) {
+        Some(Value::String(_)) => {}
         Some(other) => return Err(field_error(&keys.text, format!("is {}; expected a string", json_kind(other)))),
         None => return Err(field_error(&keys.text, "is missing; expected the quote text as a string".to_string())),
     };
@@ -445,12 +445,12 @@ fn parse_json_quote(
         }
     };
     let id = scalar(&keys.id)?;
-    if id.is_some() {
+    if id.is_some() && schema.id.is_none() {
         schema.id = Some(keys.id.name.clone());
     }
     let id = id.unwrap_or_else(|| record_no.to_string());
     let study = scalar(&keys.study)?;
-    if study.is_some() {
+    if study.is_some() && schema.study.is_none() {
         schema.study = Some(keys.study.name.clone());
     }
     let codes = match object.get(&keys.codes.name) {
@@ -489,6 +489,9 @@ fn parse_json_quote(
             Some(other) => other.to_string(),
         })
         .collect();
+    // The text is taken out of the parsed object, not copied: it is most of the bytes read. Last, so that
+    // every other field (even one named like the text column) still sees it.
+    let Some(Value::String(text)) = object.remove(&keys.text) else { unreachable!("checked above") };
     Ok(Quote { id, study, text, codes, metadata, position: Position { record: record_no, line } })
 }
 
