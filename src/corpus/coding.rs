@@ -8,7 +8,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::error::{CorpusError, Position};
-use super::read::{closest_name, locate_invalid_utf8, map_csv_error};
+use super::read::{check_quotes_closed, closest_name, locate_invalid_utf8, map_csv_error};
 use super::{Corpus, CorpusOptions, Format, Warning, options_format};
 
 /// One quote as the analysts coded it.
@@ -305,6 +305,9 @@ struct Table {
     reader: csv::Reader<BufReader<File>>,
     columns: Vec<String>,
     n_records: u64,
+    delimiter: u8,
+    /// Where the last row started (byte, line, record number), for the unterminated-quote check.
+    last_start: Option<(u64, u64, u64)>,
 }
 
 struct Row {
@@ -315,9 +318,8 @@ struct Row {
 impl Table {
     fn open(path: &Path, format: Format) -> Result<Table, CorpusError> {
         let file = File::open(path).map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(if format == Format::Tsv { b'\t' } else { b',' })
-            .from_reader(BufReader::new(file));
+        let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(BufReader::new(file));
         let header = reader.byte_headers().map_err(|e| map_csv_error(path, e, 0))?.clone();
         if header.is_empty() {
             return Err(CorpusError::Empty { path: path.to_path_buf() });
@@ -338,7 +340,7 @@ impl Table {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Table { path: path.to_path_buf(), reader, columns, n_records: 0 })
+        Ok(Table { path: path.to_path_buf(), reader, columns, n_records: 0, delimiter, last_start: None })
     }
 
     /// The index of a column that must exist.
@@ -356,11 +358,17 @@ impl Table {
         let mut record = csv::ByteRecord::new();
         match self.reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => return Ok(None),
+            Ok(false) => {
+                return match self.last_start {
+                    Some(start) => check_quotes_closed(&self.path, start, self.delimiter, &self.columns).map(|()| None),
+                    None => Ok(None),
+                };
+            }
             Err(e) => return Err(map_csv_error(&self.path, e, self.n_records + 1)),
         }
         self.n_records += 1;
         let line = record.position().map_or(0, |p| p.line());
+        self.last_start = record.position().map(|p| (p.byte(), p.line(), self.n_records));
         let pos = Position { record: self.n_records, line };
         Ok(Some(Row { record, pos }))
     }

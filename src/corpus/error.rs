@@ -95,6 +95,22 @@ pub enum CorpusError {
         found: u64,
     },
 
+    /// A quoted field opens and never closes: the rest of the file would be one field.
+    #[error(
+        "{}: record {} (line {}, column {column:?}): the quoted field that opens on line {open_line} never closes, so the rest of the file would be read as this one field; expected a closing quote (a quote inside a quoted field is written twice: \"\")",
+        path.display(), pos.record, pos.line
+    )]
+    UnterminatedQuote {
+        /// The file.
+        path: PathBuf,
+        /// The record holding the field.
+        pos: Position,
+        /// The column of the field.
+        column: String,
+        /// The line on which the field's opening quote stands.
+        open_line: u64,
+    },
+
     /// Bytes that are not UTF-8.
     #[error(
         "{}: record {} (line {}{}): invalid UTF-8 at byte offset {byte_offset} of the file (line {error_line}); expected UTF-8 text (re-export the file as UTF-8)",

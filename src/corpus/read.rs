@@ -32,8 +32,21 @@ pub struct QuoteReader {
 }
 
 enum Source {
-    Delimited { reader: csv::Reader<BufReader<File>>, record: csv::ByteRecord, index: ColumnIndex },
-    Jsonl { lines: BufReader<File>, buf: Vec<u8>, line: u64, byte_offset: u64, keys: JsonKeys },
+    Delimited {
+        reader: csv::Reader<BufReader<File>>,
+        record: csv::ByteRecord,
+        index: ColumnIndex,
+        delimiter: u8,
+        /// Where the last record started (byte, line) and its number, for the check at the end.
+        last_start: Option<(u64, u64, u64)>,
+    },
+    Jsonl {
+        lines: BufReader<File>,
+        buf: Vec<u8>,
+        line: u64,
+        byte_offset: u64,
+        keys: JsonKeys,
+    },
 }
 
 /// Field positions of the roles in a delimited file.
@@ -93,7 +106,7 @@ impl QuoteReader {
                 schema.codes = index.codes.map(|i| columns[i].clone());
                 schema.metadata = index.metadata.iter().map(|&i| columns[i].clone()).collect();
                 schema.columns = columns;
-                Source::Delimited { reader, record: csv::ByteRecord::new(), index }
+                Source::Delimited { reader, record: csv::ByteRecord::new(), index, delimiter, last_start: None }
             }
             Format::Jsonl => {
                 schema.text = options.text_col.name.clone();
@@ -144,13 +157,21 @@ impl QuoteReader {
         let record_no = self.n_records + 1;
         let path = self.path.as_path();
         let quote = match &mut self.source {
-            Source::Delimited { reader, record, index } => {
+            Source::Delimited { reader, record, index, delimiter, last_start } => {
                 match reader.read_byte_record(record) {
                     Ok(true) => {}
-                    Ok(false) => return Ok(None),
+                    Ok(false) => {
+                        // The csv crate reads a quoted field that never closes to the end of the file, as
+                        // one field: a stray quote would silently merge every quote after it.
+                        if let Some(start) = *last_start {
+                            check_quotes_closed(path, start, *delimiter, &self.schema.columns)?;
+                        }
+                        return Ok(None);
+                    }
                     Err(e) => return Err(map_csv_error(path, e, record_no)),
                 }
                 let csv_pos = record.position().expect("csv records carry their position");
+                *last_start = Some((csv_pos.byte(), csv_pos.line(), record_no));
                 let pos = Position { record: record_no, line: csv_pos.line() };
                 let field = |i: usize| -> Result<&str, CorpusError> {
                     std::str::from_utf8(&record[i]).map_err(|_| {
@@ -384,6 +405,68 @@ pub(super) fn map_csv_error(path: &Path, error: csv::Error, record_no: u64) -> C
         },
         _ => CorpusError::Csv { path: path.to_path_buf(), line, message },
     }
+}
+
+/// At the end of a CSV or TSV file: an error if the last record (starting at byte `start.0`, on line
+/// `start.1`, record number `start.2`) holds a quoted field that never closes.
+pub(crate) fn check_quotes_closed(
+    path: &Path,
+    start: (u64, u64, u64),
+    delimiter: u8,
+    columns: &[String],
+) -> Result<(), CorpusError> {
+    let (byte, line, record) = start;
+    match unterminated_quote(path, byte, line, delimiter)? {
+        Some((field, open_line)) => Err(CorpusError::UnterminatedQuote {
+            path: path.to_path_buf(),
+            pos: Position { record, line },
+            column: columns.get(field).cloned().unwrap_or_else(|| format!("field {}", field + 1)),
+            open_line,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Reads the file from the start of its last record (`byte`, on `line`) and says whether a quoted field
+/// opens there and never closes: the field's index and the line where its quote opens. The rules are the
+/// csv crate's: a quote opens a quoted field only at the start of a field, and `""` inside one is a
+/// quote.
+fn unterminated_quote(path: &Path, byte: u64, line: u64, delimiter: u8) -> Result<Option<(usize, u64)>, CorpusError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |source| CorpusError::Io { path: path.to_path_buf(), source };
+    let mut file = File::open(path).map_err(io)?;
+    file.seek(SeekFrom::Start(byte)).map_err(io)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(io)?;
+    let (mut field, mut at_field_start, mut line) = (0, true, line);
+    let mut open: Option<(usize, u64)> = None;
+    let mut bytes = tail.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if open.is_some() {
+            if b == b'"' {
+                if bytes.peek() == Some(&b'"') {
+                    bytes.next();
+                } else {
+                    open = None;
+                    at_field_start = false;
+                }
+            }
+        } else if b == b'"' && at_field_start {
+            open = Some((field, line));
+        } else if b == delimiter {
+            field += 1;
+            at_field_start = true;
+        } else if b == b'\n' || b == b'\r' {
+            field = 0;
+            at_field_start = true;
+        } else {
+            at_field_start = false;
+        }
+    }
+    Ok(open)
 }
 
 fn parse_json_quote(

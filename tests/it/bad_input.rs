@@ -163,3 +163,21 @@ fn vectorize_stops_at_a_bad_row_after_many_good_ones_and_writes_nothing() {
     ]);
     assert_eq!(dir.files(), before, "nothing may be written");
 }
+
+#[test]
+fn an_unterminated_quote_is_an_error_not_one_long_quote() {
+    // The csv crate reads such a field to the end of the file: three quotes would become one.
+    check_bad(
+        "q.csv",
+        b"id,text\nq1,\"hello there\nq2,world of words\nq3,again and again\n",
+        &[],
+        &["q.csv", "record 1 (line 2, column \"text\")", "opens on line 2 never closes", "written twice"],
+    );
+    // In the last record, after escaped quotes and a quoted field over two lines, in a TSV.
+    check_bad(
+        "q.tsv",
+        b"id\ttext\nq1\t\"say \"\"hi\"\"\"\nq2\t\"two\nlines\"\nq3\t\"open",
+        &[],
+        &["q.tsv", "record 3 (line 5, column \"text\")", "opens on line 5"],
+    );
+}

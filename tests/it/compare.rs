@@ -180,6 +180,10 @@ fn bad_input_is_named_and_nothing_is_written() {
     dir.run(&["compare", "--suggested", "out", "--manual", "latin1.csv"]).fails_with(&[
         "latin1.csv: record 1 (line 2, column \"code\"): invalid UTF-8 at byte offset 12 of the file (line 2)",
     ]);
+    dir.write("open-quote.csv", "id,code\nq1,\"A1\nq2,B1\n");
+    dir.run(&["compare", "--suggested", "out", "--manual", "open-quote.csv"]).fails_with(&[
+        "open-quote.csv: record 1 (line 2, column \"code\"): the quoted field that opens on line 2 never closes",
+    ]);
     dir.write("book.csv", "code,label\nA,first\n");
     dir.run(&["compare", "--suggested", "out", "--manual", "codes.csv", "--codebook", "book.csv"])
         .fails_with(&["book.csv: line 1: no column named \"name\" (given by --codebook)"]);
