@@ -160,7 +160,7 @@ pub struct StrInterner {
 }
 
 impl StrInterner {
-    #[inline]
+    #[inline(always)]
     fn find(&self, bytes: &[u8], packed: Option<u128>) -> Option<u32> {
         match packed {
             Some(key) => self.short.find(mix(key), |&id| self.keys[id as usize] == key).copied(),
@@ -174,8 +174,9 @@ impl StrInterner {
         self.find(s.as_bytes(), pack_str(s.as_bytes()))
     }
 
-    /// The id of `s`, interning it if new; the flag says whether it was new.
-    #[inline]
+    /// The id of `s`, interning it if new; the flag says whether it was new. Always inlined: it runs
+    /// once per token, and a call cost a fifth of its instructions (callgrind).
+    #[inline(always)]
     pub fn intern(&mut self, s: &str) -> (u32, bool) {
         let bytes = s.as_bytes();
         let packed = pack_str(bytes);

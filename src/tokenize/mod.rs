@@ -543,7 +543,7 @@ impl Tokenizer {
                 let mut lowered = std::mem::take(&mut scratch.word);
                 ranges.clear();
                 if self.params.compat == Compat::Themata {
-                    unicode_words(text, &mut ranges);
+                    segment::ascii_unicode_words(text, &mut ranges);
                 } else {
                     segment::ascii_python_words(text.as_bytes(), &mut ranges);
                 }

@@ -21,8 +21,7 @@ use super::python_word::PYTHON_WORD_RANGES;
 pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
     let bytes = text.as_bytes();
     if text.is_ascii() {
-        // ASCII whitespace is "Other" to the scanner, so one pass over the whole text is exact.
-        ascii_words(bytes, 0, bytes.len(), out);
+        ascii_unicode_words(text, out);
         return;
     }
     let mut i = 0;
@@ -53,6 +52,13 @@ pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
             out.extend(run.unicode_word_indices().map(|(at, w)| from + at..from + at + w.len()));
         }
     }
+}
+
+/// [`unicode_words`] of a text the caller knows to be ASCII (it has checked already).
+pub fn ascii_unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
+    debug_assert!(text.is_ascii());
+    // ASCII whitespace is "Other" to the scanner, so one pass over the whole text is exact.
+    ascii_words(text.as_bytes(), 0, text.len(), out);
 }
 
 /// UAX #29 WSegSpace: the space separators (Zs) other than no-break spaces.
