@@ -268,7 +268,7 @@ fn surface_forms(tokenizer: &Tokenizer, texts: &[&str], needed: &FxHashSet<&str>
     };
     let partials: Vec<Forms> = crate::parallel::doc_chunks(texts)
         .into_par_iter()
-        .map_init(Scratch::default, |scratch, range| count_chunk(scratch, &texts[range]))
+        .map_init(|| tokenizer.scratch(), |scratch, range| count_chunk(scratch, &texts[range]))
         .collect();
     let mut all: Forms = FxHashMap::default();
     for partial in partials {

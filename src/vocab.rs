@@ -124,10 +124,13 @@ impl<'t> TermCounter<'t> {
         let work = || -> Vec<ChunkCounts> {
             crate::parallel::doc_chunks(texts)
                 .into_par_iter()
-                .map_init(Scratch::default, |scratch, range| {
-                    let chunk_studies = studies.map(|s| &s[range.clone()]);
-                    count_chunk(tokenizer, &texts[range], chunk_studies, scratch)
-                })
+                .map_init(
+                    || tokenizer.scratch(),
+                    |scratch, range| {
+                        let chunk_studies = studies.map(|s| &s[range.clone()]);
+                        count_chunk(tokenizer, &texts[range], chunk_studies, scratch)
+                    },
+                )
                 .collect()
         };
         let counted = match &self.pool {
@@ -637,6 +640,7 @@ mod tests {
                 cols.iter().zip(values).map(|(&c, &v)| (one.terms[c as usize].clone(), v)).collect();
             assert_eq!(&got, row, "row {i}");
         }
+        // The same tokenizer: these runs get scratches with warm stem memos from its pool.
         assert_eq!(one, count_terms(&tokenizer, &refs, None, 2));
         assert_eq!(one, count_terms(&tokenizer, &refs, None, 5));
     }
