@@ -584,25 +584,21 @@ impl Tokenizer {
         scratch.units.clear();
         match self.params.compat {
             Compat::Themata | Compat::Sklearn if text.is_ascii() => {
-                // Lowercase the whole quote once; each word is then a slice of it.
-                let mut ranges = std::mem::take(&mut scratch.ranges);
+                // Lowercase the whole quote once; each word is then a slice of it, handed on as the
+                // scanner finds it.
                 let mut lowered = std::mem::take(&mut scratch.word);
-                ranges.clear();
-                if self.params.compat == Compat::Themata {
-                    segment::ascii_unicode_words(text, &mut ranges);
-                } else {
-                    segment::ascii_python_words(text.as_bytes(), &mut ranges);
-                }
                 lowered.clear();
                 lowered.push_str(text);
                 if self.params.lowercase {
                     lowered.make_ascii_lowercase();
                 }
-                for range in &ranges {
-                    self.push_word(&lowered[range.clone()], range.clone(), scratch);
+                let push = |range: Range<usize>| self.push_word(&lowered[range.clone()], range, scratch);
+                if self.params.compat == Compat::Themata {
+                    segment::ascii_unicode_words(text, push);
+                } else {
+                    segment::ascii_python_words(text.as_bytes(), push);
                 }
                 scratch.word = lowered;
-                scratch.ranges = ranges;
             }
             Compat::Themata => {
                 let mut ranges = std::mem::take(&mut scratch.ranges);

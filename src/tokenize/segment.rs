@@ -21,7 +21,7 @@ use super::python_word::PYTHON_WORD_RANGES;
 pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
     let bytes = text.as_bytes();
     if text.is_ascii() {
-        ascii_unicode_words(text, out);
+        ascii_unicode_words(text, |word| out.push(word));
         return;
     }
     let mut i = 0;
@@ -39,7 +39,7 @@ pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
             break;
         }
         if ascii {
-            ascii_words(bytes, start, i, out);
+            ascii_words(bytes, start, i, |word| out.push(word));
         } else {
             // A combining mark right after spaces joins them (WB3d, WB4), so the reference must see
             // the horizontal spaces (WSegSpace, ASCII or not) before a run; it never joins across a
@@ -54,11 +54,12 @@ pub fn unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// [`unicode_words`] of a text the caller knows to be ASCII (it has checked already).
-pub fn ascii_unicode_words(text: &str, out: &mut Vec<Range<usize>>) {
+/// [`unicode_words`] of a text the caller knows to be ASCII (it has checked already), each word given
+/// to `each` as it is found.
+pub fn ascii_unicode_words(text: &str, each: impl FnMut(Range<usize>)) {
     debug_assert!(text.is_ascii());
     // ASCII whitespace is "Other" to the scanner, so one pass over the whole text is exact.
-    ascii_words(text.as_bytes(), 0, text.len(), out);
+    ascii_words(text.as_bytes(), 0, text.len(), each);
 }
 
 /// UAX #29 WSegSpace: the space separators (Zs) other than no-break spaces.
@@ -119,7 +120,8 @@ const fn class_of(b: u8) -> Class {
 ///
 /// The inner loop runs over word bytes with one table lookup each; the middle-character rules are looked
 /// at only where a run of word bytes ends.
-fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize>>) {
+#[inline(always)]
+fn ascii_words(bytes: &[u8], start: usize, end: usize, mut each: impl FnMut(Range<usize>)) {
     let is_word = |b: &u8| IS_WORD[*b as usize];
     // Iterators over the rest of the run rather than indexing: no bounds check per byte.
     let skip =
@@ -150,7 +152,7 @@ fn ascii_words(bytes: &[u8], start: usize, end: usize, out: &mut Vec<Range<usize
         }
         // A word needs a letter or digit: only runs of `_` are left out.
         if bytes[word_start] != b'_' || bytes[word_start..i].iter().any(|&b| b != b'_') {
-            out.push(word_start..i);
+            each(word_start..i);
         }
     }
 }
@@ -167,7 +169,8 @@ static IS_WORD: [bool; 256] = {
 };
 
 /// scikit-learn's `(?u)\b\w\w+\b` on ASCII text: maximal runs of `[A-Za-z0-9_]` of length 2 or more.
-pub fn ascii_python_words(bytes: &[u8], out: &mut Vec<Range<usize>>) {
+#[inline(always)]
+pub fn ascii_python_words(bytes: &[u8], mut each: impl FnMut(Range<usize>)) {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut i = 0;
     while i < bytes.len() {
@@ -180,7 +183,7 @@ pub fn ascii_python_words(bytes: &[u8], out: &mut Vec<Range<usize>>) {
             i += 1;
         }
         if i - start >= 2 {
-            out.push(start..i);
+            each(start..i);
         }
     }
 }
