@@ -165,35 +165,38 @@ fn lloyd(
         } else {
             let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
             let half_gap = half_gaps(&centroids, &centroid_norms);
-            let changed_rows: usize = state
+            // Rows whose bounds hold keep their cluster; the others get their distance to every centroid
+            // from one matrix product over all of them (far faster than a dot product per pair).
+            let scan: Vec<usize> = state
                 .par_iter_mut()
                 .enumerate()
-                .map(|(i, (label, upper, lower))| {
+                .filter_map(|(i, (label, upper, lower))| {
                     let bound = half_gap[*label].max(*lower);
                     if *upper <= bound {
-                        return 0;
+                        return None;
                     }
-                    let dist = |c: usize| {
-                        (norms[i] + centroid_norms[c] - 2.0 * x.row(i).dot(&centroids.row(c))).max(0.0).sqrt()
-                    };
-                    *upper = dist(*label);
-                    if *upper <= bound {
-                        return 0;
-                    }
-                    let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
-                    for c in 0..k {
-                        let d = dist(c);
-                        if d < d1 {
-                            (d2, d1, best) = (d1, d, c);
-                        } else if d < d2 {
-                            d2 = d;
-                        }
-                    }
-                    let moved = usize::from(best != *label);
-                    (*label, *upper, *lower) = (best, d1, d2);
-                    moved
+                    let own = x.row(i).dot(&centroids.row(*label));
+                    *upper = (norms[i] + centroid_norms[*label] - 2.0 * own).max(0.0).sqrt();
+                    (*upper > bound).then_some(i)
                 })
-                .sum();
+                .collect();
+            // Fixed blocks of the rows to scan, so the products never depend on the thread count.
+            let rescanned: Vec<(usize, f64, f64)> = scan
+                .par_chunks(REDUCE_ROWS)
+                .flat_map_iter(|block| {
+                    let products = x.select(Axis(0), block).dot(&centroids.t());
+                    block
+                        .iter()
+                        .zip(products.rows())
+                        .map(|(&i, row)| nearest_of(norms[i], row.iter().copied(), &centroid_norms))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let mut changed_rows = 0;
+            for (&i, new) in scan.iter().zip(rescanned) {
+                changed_rows += usize::from(new.0 != state[i].0);
+                state[i] = new;
+            }
             changed_rows > 0
         };
         let labels: Vec<usize> = state.iter().map(|s| s.0).collect();
@@ -253,6 +256,22 @@ fn lloyd(
     KMeans { labels, centroids, inertia, n_iter }
 }
 
+/// The nearest centroid, its distance and the distance to the second nearest, from a row's squared norm,
+/// its dot products with the centroids and their squared norms.
+#[inline]
+fn nearest_of(norm: f64, products: impl Iterator<Item = f64>, centroid_norms: &[f64]) -> (usize, f64, f64) {
+    let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
+    for (c, p) in products.enumerate() {
+        let d = (norm - 2.0 * p + centroid_norms[c]).max(0.0).sqrt();
+        if d < d1 {
+            (d2, d1, best) = (d1, d, c);
+        } else if d < d2 {
+            d2 = d;
+        }
+    }
+    (best, d1, d2)
+}
+
 /// Each row's nearest centroid with its distance, and the distance to the second nearest (Euclidean).
 fn nearest_two(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64, f64)> {
     let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
@@ -261,18 +280,7 @@ fn nearest_two(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>)
         .axis_iter(Axis(0))
         .into_par_iter()
         .enumerate()
-        .map(|(i, row)| {
-            let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
-            for (c, &p) in row.iter().enumerate() {
-                let d = (norms[i] - 2.0 * p + centroid_norms[c]).max(0.0).sqrt();
-                if d < d1 {
-                    (d2, d1, best) = (d1, d, c);
-                } else if d < d2 {
-                    d2 = d;
-                }
-            }
-            (best, d1, d2)
-        })
+        .map(|(i, row)| nearest_of(norms[i], row.iter().copied(), &centroid_norms))
         .collect()
 }
 
@@ -298,10 +306,17 @@ pub(crate) fn cluster_sums(x: ArrayView2<f64>, labels: &[usize], k: usize) -> (A
         .into_par_iter()
         .zip(labels.par_chunks(REDUCE_ROWS))
         .map(|(rows, labels)| {
-            let mut sums = Array2::zeros((k, x.ncols()));
+            let d = x.ncols();
+            let mut sums = Array2::zeros((k, d));
             let mut counts = vec![0usize; k];
+            // Plain slices: ndarray's row-by-row add was a tenth of a `suggest` run on 20 Newsgroups.
+            let sum = sums.as_slice_mut().expect("standard layout");
             for (row, &l) in rows.rows().into_iter().zip(labels) {
-                sums.row_mut(l).scaled_add(1.0, &row);
+                let into = &mut sum[l * d..(l + 1) * d];
+                match row.as_slice() {
+                    Some(values) => into.iter_mut().zip(values).for_each(|(s, v)| *s += v),
+                    None => into.iter_mut().zip(row.iter()).for_each(|(s, v)| *s += v),
+                }
                 counts[l] += 1;
             }
             (sums, counts)
