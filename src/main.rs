@@ -582,45 +582,38 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
     // Reading and parsing is one thread's work; it runs beside the counting of the previous batch, so
     // that it costs a share of a core rather than a pause of all of them. Two batches at most wait.
-    let (ids, study_names, warnings) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let (send, batches) = std::sync::mpsc::sync_channel::<Result<QuoteBatch, CorpusError>>(1);
-        let reading = scope.spawn(move || {
+    let (ids, any_study, warnings) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let (send, batches) = std::sync::mpsc::sync_channel::<QuoteBatch>(1);
+        // A bad row ends the reading (closing the channel) and is returned when the thread is joined.
+        let reading = scope.spawn(move || -> Result<_, CorpusError> {
             let mut ids: Vec<String> = Vec::new();
             let mut study_index = DenseIndex::default();
             loop {
                 let mut batch = QuoteBatch::default();
                 for quote in reader.by_ref().take(BATCH) {
-                    let quote = match quote {
-                        Ok(quote) => quote,
-                        Err(e) => {
-                            let _ = send.send(Err(e));
-                            return None;
-                        }
-                    };
+                    let quote = quote?;
                     batch.studies.push(study_index.of(quote.study.as_deref()));
                     ids.push(quote.id);
                     batch.texts.push(quote.text);
                 }
                 // A closed channel means the counting side stopped; nothing more to do.
-                if batch.texts.is_empty() || send.send(Ok(batch)).is_err() {
+                if batch.texts.is_empty() || send.send(batch).is_err() {
                     break;
                 }
             }
             let (_, warnings) = reader.finish();
-            Some((ids, study_index.names, warnings))
+            Ok((ids, !study_index.names.is_empty(), warnings))
         });
         for batch in batches {
-            let batch = batch?;
             let texts: Vec<&str> = batch.texts.iter().map(String::as_str).collect();
             counter.add(&texts, with_studies.then_some(batch.studies.as_slice()));
             bars.advance(texts.len() as u64);
         }
-        let read = reading.join().map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
-        Ok(read.expect("an error was sent and returned above"))
+        Ok(reading.join().map_err(|_| anyhow::anyhow!("the reading thread panicked"))??)
     })?;
     print_warnings(&warnings);
     let mut counts = counter.finish();
-    if study_names.is_empty() {
+    if !any_study {
         counts.n_studies = None;
     }
     let n_terms = counts.terms.len();

@@ -24,11 +24,11 @@ pub struct Lsa {
 ///
 /// Subspace iteration on the quote side only: `Q <- orth(A (A^T Q))`, starting from `A` applied to
 /// random signs; then the eigenproblem of `(A^T Q)^T (A^T Q)`: `2 n_iter + 2` sparse products in all,
-/// as scikit-learn's randomized_svd. Only the `n_rows x l` basis is orthonormalised; the `n_cols x l` products `A^T Q` are
-/// never orthonormalised nor stored beyond one step. With bigrams the vocabulary is often 20 times the
-/// number of quotes, and orthonormalising that side (as scikit-learn does) was most of the time.
-/// Orthonormalising once per application of `A A^T` keeps the basis well conditioned (its condition
-/// grows by at most `(s_1 / s_l)^2` per step, far within CholeskyQR2's reach).
+/// as scikit-learn's randomized_svd. Only the `n_rows x l` basis is orthonormalised; the `n_cols x l`
+/// products `A^T Q` are never orthonormalised nor stored beyond one step. With bigrams the vocabulary is
+/// often 20 times the number of quotes, and orthonormalising that side (as scikit-learn does) was most
+/// of the time. One Cholesky QR per application of `A A^T` keeps the basis well conditioned (its
+/// condition grows by at most `(s_1 / s_l)^2` per step); the final basis gets a second pass.
 pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> Lsa {
     let (n_rows, n_cols) = (matrix.n_rows(), matrix.n_cols);
     let k = n_components.min(n_rows).min(n_cols).max(1);
@@ -38,7 +38,7 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     // terms, far within f32's precision for an approximate range finder; everything else (the
     // orthonormalisation, the small eigenproblem, the embedding) stays in f64.
     let forward = to_f32(matrix);
-    let transposed = transpose(&forward);
+    let transposed = forward.transpose();
     // Buffers reused by every application of A A^T.
     let mut basis = Array2::<f32>::zeros((n_rows, l));
     let mut side = Array2::<f32>::zeros((n_cols, l));
@@ -49,16 +49,14 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     side.mapv_inplace(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
     sparse_times_dense_into(&forward, &side, &mut image);
     let mut q = cholesky_qr(image.mapv(f64::from));
-    for iter in 0..n_iter {
+    for _ in 0..n_iter {
         basis.zip_mut_with(&q, |b, &x| *b = x as f32);
         sparse_times_dense_into(&transposed, &basis, &mut side);
         sparse_times_dense_into(&forward, &side, &mut image);
-        let y = image.mapv(f64::from);
-        q = if iter + 1 == n_iter { orthonormal_columns(y) } else { cholesky_qr(y) };
+        q = cholesky_qr(image.mapv(f64::from));
     }
-    if n_iter == 0 {
-        q = cholesky_qr(q);
-    }
+    // A second pass on the final basis (CholeskyQR2): it is the one the embedding is made of.
+    let q = cholesky_qr(q);
     // The small problem: B B^T = Q^T A A^T Q = (A^T Q)^T (A^T Q), l x l.
     basis.zip_mut_with(&q, |b, &x| *b = x as f32);
     sparse_times_dense_into(&transposed, &basis, &mut side);
@@ -89,31 +87,6 @@ fn to_f32(matrix: &Csr<f64>) -> Csr<f32> {
         indices: matrix.indices.clone(),
         data: matrix.data.iter().map(|&v| v as f32).collect(),
     }
-}
-
-/// `A^T` as a CSR matrix (a counting sort of the entries by column).
-pub fn transpose<T: Copy + Default>(matrix: &Csr<T>) -> Csr<T> {
-    let mut counts = vec![0usize; matrix.n_cols + 1];
-    for &c in &matrix.indices {
-        counts[c as usize + 1] += 1;
-    }
-    for i in 0..matrix.n_cols {
-        counts[i + 1] += counts[i];
-    }
-    let indptr = counts.clone();
-    let mut next = counts;
-    let mut indices = vec![0u32; matrix.nnz()];
-    let mut data = vec![T::default(); matrix.nnz()];
-    for row in 0..matrix.n_rows() {
-        let (cols, values) = matrix.row(row);
-        for (&c, &v) in cols.iter().zip(values) {
-            let at = next[c as usize];
-            indices[at] = row as u32;
-            data[at] = v;
-            next[c as usize] += 1;
-        }
-    }
-    Csr { n_cols: matrix.n_rows(), indptr, indices, data }
 }
 
 /// `out = A X`, into a buffer of the right shape (reused across power iterations); each output row
@@ -149,16 +122,10 @@ fn cross(x: &Array2<f64>, y: &Array2<f64>) -> Array2<f64> {
     partials.into_iter().fold(Array2::zeros((x.ncols(), y.ncols())), |acc, p| acc + p)
 }
 
-/// Orthonormal columns spanning those of `y`, by Cholesky QR done twice (CholeskyQR2: as accurate as
-/// Householder QR for the well-conditioned bases of a randomized SVD, and made of matrix products, so it
-/// is fast on the tall matrices here). `Y^T Y = L L^T`, then `Q = Y L^-T`.
-fn orthonormal_columns(y: Array2<f64>) -> Array2<f64> {
-    cholesky_qr(cholesky_qr(y))
-}
-
-/// One pass of Cholesky QR: `Y L^-T` with `Y^T Y = L L^T`. Its columns are orthonormal up to
-/// `cond(Y)^2` times the rounding error: enough to keep a power iteration's basis well conditioned, so
-/// the intermediate steps take one pass and only the final basis two.
+/// One pass of Cholesky QR: `Y L^-T` with `Y^T Y = L L^T`, made of matrix products, so fast on the tall
+/// matrices here. Its columns are orthonormal up to `cond(Y)^2` times the rounding error: enough to keep
+/// a power iteration's basis well conditioned; two passes (CholeskyQR2) are as accurate as Householder
+/// QR for the well-conditioned bases of a randomized SVD.
 fn cholesky_qr(y: Array2<f64>) -> Array2<f64> {
     let l_inv_t = inverse_lower(&cholesky(&gram(&y))).reversed_axes();
     times_small(&y, &l_inv_t)

@@ -8,7 +8,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use super::error::{CorpusError, Position};
-use super::read::{check_quotes_closed, closest_name, locate_invalid_utf8, map_csv_error};
+use super::read::{QuotesClosed, closest_name, locate_invalid_utf8, map_csv_error};
 use super::{Corpus, CorpusOptions, Format, Warning, options_format};
 
 /// One quote as the analysts coded it.
@@ -305,9 +305,7 @@ struct Table {
     reader: csv::Reader<BufReader<File>>,
     columns: Vec<String>,
     n_records: u64,
-    delimiter: u8,
-    /// Where the last row started (byte, line, record number), for the unterminated-quote check.
-    last_start: Option<(u64, u64, u64)>,
+    quotes_closed: QuotesClosed,
 }
 
 struct Row {
@@ -340,7 +338,13 @@ impl Table {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Table { path: path.to_path_buf(), reader, columns, n_records: 0, delimiter, last_start: None })
+        Ok(Table {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+            n_records: 0,
+            quotes_closed: QuotesClosed::new(delimiter),
+        })
     }
 
     /// The index of a column that must exist.
@@ -358,17 +362,14 @@ impl Table {
         let mut record = csv::ByteRecord::new();
         match self.reader.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => {
-                return match self.last_start {
-                    Some(start) => check_quotes_closed(&self.path, start, self.delimiter, &self.columns).map(|()| None),
-                    None => Ok(None),
-                };
-            }
+            Ok(false) => return self.quotes_closed.check(&self.path, &self.columns).map(|()| None),
             Err(e) => return Err(map_csv_error(&self.path, e, self.n_records + 1)),
         }
         self.n_records += 1;
         let line = record.position().map_or(0, |p| p.line());
-        self.last_start = record.position().map(|p| (p.byte(), p.line(), self.n_records));
+        if let Some(pos) = record.position() {
+            self.quotes_closed.note(pos, self.n_records);
+        }
         let pos = Position { record: self.n_records, line };
         Ok(Some(Row { record, pos }))
     }

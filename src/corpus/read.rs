@@ -36,9 +36,7 @@ enum Source {
         reader: csv::Reader<BufReader<File>>,
         record: csv::ByteRecord,
         index: ColumnIndex,
-        delimiter: u8,
-        /// Where the last record started (byte, line) and its number, for the check at the end.
-        last_start: Option<(u64, u64, u64)>,
+        quotes_closed: QuotesClosed,
     },
     Jsonl {
         lines: BufReader<File>,
@@ -106,7 +104,12 @@ impl QuoteReader {
                 schema.codes = index.codes.map(|i| columns[i].clone());
                 schema.metadata = index.metadata.iter().map(|&i| columns[i].clone()).collect();
                 schema.columns = columns;
-                Source::Delimited { reader, record: csv::ByteRecord::new(), index, delimiter, last_start: None }
+                Source::Delimited {
+                    reader,
+                    record: csv::ByteRecord::new(),
+                    index,
+                    quotes_closed: QuotesClosed::new(delimiter),
+                }
             }
             Format::Jsonl => {
                 schema.text = options.text_col.name.clone();
@@ -157,21 +160,14 @@ impl QuoteReader {
         let record_no = self.n_records + 1;
         let path = self.path.as_path();
         let quote = match &mut self.source {
-            Source::Delimited { reader, record, index, delimiter, last_start } => {
+            Source::Delimited { reader, record, index, quotes_closed } => {
                 match reader.read_byte_record(record) {
                     Ok(true) => {}
-                    Ok(false) => {
-                        // The csv crate reads a quoted field that never closes to the end of the file, as
-                        // one field: a stray quote would silently merge every quote after it.
-                        if let Some(start) = *last_start {
-                            check_quotes_closed(path, start, *delimiter, &self.schema.columns)?;
-                        }
-                        return Ok(None);
-                    }
+                    Ok(false) => return quotes_closed.check(path, &self.schema.columns).map(|()| None),
                     Err(e) => return Err(map_csv_error(path, e, record_no)),
                 }
                 let csv_pos = record.position().expect("csv records carry their position");
-                *last_start = Some((csv_pos.byte(), csv_pos.line(), record_no));
+                quotes_closed.note(csv_pos, record_no);
                 let pos = Position { record: record_no, line: csv_pos.line() };
                 let field = |i: usize| -> Result<&str, CorpusError> {
                     std::str::from_utf8(&record[i]).map_err(|_| {
@@ -407,23 +403,38 @@ pub(super) fn map_csv_error(path: &Path, error: csv::Error, record_no: u64) -> C
     }
 }
 
-/// At the end of a CSV or TSV file: an error if the last record (starting at byte `start.0`, on line
-/// `start.1`, record number `start.2`) holds a quoted field that never closes.
-pub(crate) fn check_quotes_closed(
-    path: &Path,
-    start: (u64, u64, u64),
+/// The check at the end of a CSV or TSV file that every quoted field closed. The csv crate reads a quoted
+/// field that never closes to the end of the file, as one field: a stray quote would silently merge
+/// every record after it into one. Readers note where each record starts, then call
+/// [`QuotesClosed::check`] when the csv reader reports the end.
+pub(crate) struct QuotesClosed {
     delimiter: u8,
-    columns: &[String],
-) -> Result<(), CorpusError> {
-    let (byte, line, record) = start;
-    match unterminated_quote(path, byte, line, delimiter)? {
-        Some((field, open_line)) => Err(CorpusError::UnterminatedQuote {
-            path: path.to_path_buf(),
-            pos: Position { record, line },
-            column: columns.get(field).cloned().unwrap_or_else(|| format!("field {}", field + 1)),
-            open_line,
-        }),
-        None => Ok(()),
+    /// Where the last record started (byte, line) and its number.
+    last_start: Option<(u64, u64, u64)>,
+}
+
+impl QuotesClosed {
+    pub(crate) fn new(delimiter: u8) -> Self {
+        QuotesClosed { delimiter, last_start: None }
+    }
+
+    /// Notes the start of record `record_no`.
+    pub(crate) fn note(&mut self, pos: &csv::Position, record_no: u64) {
+        self.last_start = Some((pos.byte(), pos.line(), record_no));
+    }
+
+    /// At the end of the file: an error if the last record holds a quoted field that never closes.
+    pub(crate) fn check(&self, path: &Path, columns: &[String]) -> Result<(), CorpusError> {
+        let Some((byte, line, record)) = self.last_start else { return Ok(()) };
+        match unterminated_quote(path, byte, line, self.delimiter)? {
+            Some((field, open_line)) => Err(CorpusError::UnterminatedQuote {
+                path: path.to_path_buf(),
+                pos: Position { record, line },
+                column: columns.get(field).cloned().unwrap_or_else(|| format!("field {}", field + 1)),
+                open_line,
+            }),
+            None => Ok(()),
+        }
     }
 }
 

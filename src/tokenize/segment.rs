@@ -122,10 +122,7 @@ const fn class_of(b: u8) -> Class {
 /// at only where a run of word bytes ends.
 #[inline(always)]
 fn ascii_words(bytes: &[u8], start: usize, end: usize, mut each: impl FnMut(Range<usize>)) {
-    let is_word = |b: &u8| IS_WORD[*b as usize];
-    // Iterators over the rest of the run rather than indexing: no bounds check per byte.
-    let skip =
-        |from: usize, word: bool| from + bytes[from..end].iter().position(|b| is_word(b) != word).unwrap_or(end - from);
+    let skip = |from: usize, word: bool| run_end(bytes, from, end, word);
     let mut i = start;
     while i < end {
         i = skip(i, false);
@@ -157,7 +154,15 @@ fn ascii_words(bytes: &[u8], start: usize, end: usize, mut each: impl FnMut(Rang
     }
 }
 
-/// Letters, digits and `_`: the bytes that always join (non-ASCII bytes never reach the scanner).
+/// The end of the run of word bytes (`word`) or of other bytes (`!word`) that starts at `from`, before
+/// `end`. An iterator over the rest rather than indexing: no bounds check per byte.
+#[inline(always)]
+fn run_end(bytes: &[u8], from: usize, end: usize, word: bool) -> usize {
+    from + bytes[from..end].iter().position(|&b| IS_WORD[b as usize] != word).unwrap_or(end - from)
+}
+
+/// Letters, digits and `_`: the bytes that always join (non-ASCII bytes never reach the scanner), and
+/// the bytes of Python's `\w` in ASCII.
 static IS_WORD: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -171,17 +176,10 @@ static IS_WORD: [bool; 256] = {
 /// scikit-learn's `(?u)\b\w\w+\b` on ASCII text: maximal runs of `[A-Za-z0-9_]` of length 2 or more.
 #[inline(always)]
 pub fn ascii_python_words(bytes: &[u8], mut each: impl FnMut(Range<usize>)) {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut i = 0;
     while i < bytes.len() {
-        if !is_word(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && is_word(bytes[i]) {
-            i += 1;
-        }
+        let start = run_end(bytes, i, bytes.len(), false);
+        i = run_end(bytes, start, bytes.len(), true);
         if i - start >= 2 {
             each(start..i);
         }
