@@ -292,31 +292,50 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
         n
     });
 
-    // Rows: translate each chunk's columns in place, in column order, then move the chunks into the final
-    // arrays one by one, freeing each as it goes, so the counts exist about once in memory.
-    let mut chunks = chunks;
-    chunks.par_iter_mut().zip(local_to_first.par_iter()).for_each(|(chunk, map)| {
-        // Global columns, then each row in column order by a transpose and back (two counting sorts,
-        // no comparison): cheaper than sorting every row.
-        let global = Csr {
-            n_cols: n_terms,
-            indptr: std::mem::take(&mut chunk.indptr),
-            indices: chunk.indices.iter().map(|&local| first_to_sorted[map[local as usize] as usize]).collect(),
-            data: std::mem::take(&mut chunk.data),
-        };
-        let sorted = global.transpose().transpose();
-        (chunk.indptr, chunk.indices, chunk.data) = (sorted.indptr, sorted.indices, sorted.data);
-    });
+    // Rows: each chunk writes its own part of the final arrays, in parallel, with global columns in
+    // increasing order within each row; a chunk's counts are freed as soon as they are written, so the
+    // counts exist about once in memory (the final arrays are zeroed pages until written).
     let nnz: usize = chunks.iter().map(|c| c.indices.len()).sum();
-    let mut indptr = Vec::with_capacity(n_docs + 1);
-    indptr.push(0);
-    let (mut indices, mut data) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
-    for chunk in chunks {
-        let base = indices.len();
-        indptr.extend(chunk.indptr[1..].iter().map(|&p| base + p));
-        indices.extend_from_slice(&chunk.indices);
-        data.extend_from_slice(&chunk.data);
+    let mut indptr = vec![0usize; n_docs + 1];
+    let (mut indices, mut data) = (vec![0u32; nnz], vec![0u32; nnz]);
+    let mut parts = Vec::with_capacity(chunks.len());
+    let (mut rest_indptr, mut rest_indices, mut rest_data) = (&mut indptr[1..], &mut indices[..], &mut data[..]);
+    let mut base = 0;
+    for chunk in &chunks {
+        let (rows, nnz) = (chunk.indptr.len() - 1, chunk.indices.len());
+        let (part_indptr, tail) = std::mem::take(&mut rest_indptr).split_at_mut(rows);
+        rest_indptr = tail;
+        let (part_indices, tail) = std::mem::take(&mut rest_indices).split_at_mut(nnz);
+        rest_indices = tail;
+        let (part_data, tail) = std::mem::take(&mut rest_data).split_at_mut(nnz);
+        rest_data = tail;
+        parts.push((base, part_indptr, part_indices, part_data));
+        base += nnz;
     }
+    chunks.into_par_iter().zip(local_to_first.par_iter()).zip(parts).for_each(|((chunk, map), part)| {
+        let (base, part_indptr, part_indices, part_data) = part;
+        let column = |local: u32| first_to_sorted[map[local as usize] as usize];
+        let local = Csr { n_cols: chunk.df.len(), indptr: chunk.indptr, indices: chunk.indices, data: chunk.data };
+        // Visiting the chunk's terms in global column order, each row receives its entries sorted.
+        let mut by_column: Vec<u32> = (0..local.n_cols as u32).filter(|&t| map[t as usize] != UNUSED).collect();
+        by_column.sort_unstable_by_key(|&t| column(t));
+        let by_term = local.transpose();
+        let mut next: Vec<usize> = local.indptr[..local.n_rows()].to_vec();
+        for (&end, out) in local.indptr[1..].iter().zip(part_indptr.iter_mut()) {
+            *out = base + end;
+        }
+        drop(local);
+        for term in by_column {
+            let col = column(term);
+            let (rows, values) = by_term.row(term as usize);
+            for (&row, &value) in rows.iter().zip(values) {
+                let at = next[row as usize];
+                part_indices[at] = col;
+                part_data[at] = value;
+                next[row as usize] += 1;
+            }
+        }
+    });
     TermCounts { n_docs, terms, df, tf, n_studies, counts: Csr { n_cols: n_terms, indptr, indices, data } }
 }
 
@@ -467,18 +486,7 @@ impl Vocabulary {
             tf: pick(&self.tf),
             n_studies: self.n_studies.as_ref().map(|s| kept.iter().map(|&i| s[i]).collect()),
         };
-        let mut matrix = Csr { n_cols: kept.len(), indptr: vec![0], indices: Vec::new(), data: Vec::new() };
-        for r in 0..counts.n_rows() {
-            let (cols, values) = counts.row(r);
-            for (&c, &v) in cols.iter().zip(values) {
-                let to = new_column[c as usize];
-                if to != UNUSED {
-                    matrix.indices.push(to);
-                    matrix.data.push(v);
-                }
-            }
-            matrix.indptr.push(matrix.indices.len());
-        }
+        let matrix = select_columns(counts, &new_column, kept.len());
         (vocabulary, matrix)
     }
 }
@@ -518,7 +526,12 @@ impl VocabParams {
                 min_studies: self.min_studies,
             });
         }
-        let mut new_col = vec![u32::MAX; counts.terms.len()];
+        if keep.len() == counts.terms.len() {
+            // Nothing pruned (the default): the counts are the matrix, no copy.
+            let TermCounts { terms, df, tf, n_studies, counts, .. } = counts;
+            return Ok((Vocabulary { n_docs, terms, df, tf, n_studies }, counts));
+        }
+        let mut new_col = vec![UNUSED; counts.terms.len()];
         for (col, &t) in keep.iter().enumerate() {
             new_col[t] = col as u32;
         }
@@ -534,7 +547,7 @@ impl VocabParams {
     }
 }
 
-/// Keeps the columns with a new index (`u32::MAX`: dropped); increasing order is preserved.
+/// Keeps the columns with a new index (`UNUSED`: dropped); increasing order is preserved.
 fn select_columns(matrix: &Csr<u32>, new_col: &[u32], n_cols: usize) -> Csr<u32> {
     let mut indptr = Vec::with_capacity(matrix.indptr.len());
     indptr.push(0);
@@ -543,7 +556,7 @@ fn select_columns(matrix: &Csr<u32>, new_col: &[u32], n_cols: usize) -> Csr<u32>
         let (cols, values) = matrix.row(row);
         for (&col, &value) in cols.iter().zip(values) {
             let new = new_col[col as usize];
-            if new != u32::MAX {
+            if new != UNUSED {
                 indices.push(new);
                 data.push(value);
             }

@@ -1,6 +1,7 @@
 //! Streaming readers for CSV, TSV and JSON Lines quote files.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -24,7 +25,7 @@ pub struct QuoteReader {
     strict: bool,
     /// 128-bit hash of each id seen, with the line it was first seen on. A hash, not the string, keeps
     /// memory small on huge files; at 128 bits a false "duplicate" is out of reach (about 2^-64 at 10^9 ids).
-    seen_ids: HashMap<u128, u64>,
+    seen_ids: HashMap<u128, u64, rustc_hash::FxBuildHasher>,
     n_records: u64,
     empty_ids: Vec<String>,
     empty_lines: Vec<u64>,
@@ -133,7 +134,7 @@ impl QuoteReader {
             schema,
             code_sep: options.code_sep.clone(),
             strict: options.strict,
-            seen_ids: HashMap::new(),
+            seen_ids: HashMap::default(),
             n_records: 0,
             empty_ids: Vec::new(),
             empty_lines: Vec::new(),
@@ -196,32 +197,57 @@ impl QuoteReader {
                 Quote { id, study, text, codes, metadata, position: pos }
             }
             Source::Jsonl { lines, buf, line, byte_offset, keys } => loop {
+                // The line is parsed where it lies in the read buffer; only a line that straddles two
+                // fills is copied into `buf` first.
+                let io = |source| CorpusError::Io { path: path.to_path_buf(), source };
                 buf.clear();
-                let n = lines
-                    .read_until(b'\n', buf)
-                    .map_err(|source| CorpusError::Io { path: path.to_path_buf(), source })?;
+                let (n, in_place) = loop {
+                    let available = lines.fill_buf().map_err(io)?;
+                    if available.is_empty() {
+                        break (buf.len(), false);
+                    }
+                    match memchr::memchr(b'\n', available) {
+                        Some(end) if buf.is_empty() => break (end + 1, true),
+                        Some(end) => {
+                            buf.extend_from_slice(&available[..=end]);
+                            lines.consume(end + 1);
+                            break (buf.len(), false);
+                        }
+                        None => {
+                            let all = available.len();
+                            buf.extend_from_slice(available);
+                            lines.consume(all);
+                        }
+                    }
+                };
                 if n == 0 {
                     return Ok(None);
                 }
                 *line += 1;
                 let line_start = *byte_offset;
                 *byte_offset += n as u64;
-                let mut bytes = buf.as_slice();
+                let mut bytes = if in_place { &lines.buffer()[..n] } else { buf.as_slice() };
                 if *line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
                     bytes = &bytes[3..];
                 }
-                let text = std::str::from_utf8(bytes).map_err(|e| {
-                    invalid_utf8(
+                let parsed = match std::str::from_utf8(bytes) {
+                    Err(e) => Err(invalid_utf8(
                         path,
                         Position { record: record_no, line: *line },
                         None,
                         line_start + (n - bytes.len()) as u64 + e.valid_up_to() as u64,
-                    )
-                })?;
-                if text.trim().is_empty() {
-                    continue;
+                    )),
+                    Ok(text) if text.trim().is_empty() => Ok(None),
+                    Ok(text) => {
+                        parse_json_quote(path, text, *line, record_no, keys, &self.code_sep, &mut self.schema).map(Some)
+                    }
+                };
+                if in_place {
+                    lines.consume(n);
                 }
-                break parse_json_quote(path, text, *line, record_no, keys, &self.code_sep, &mut self.schema)?;
+                if let Some(quote) = parsed? {
+                    break quote;
+                }
             },
         };
         Ok(Some(quote))
@@ -231,20 +257,24 @@ impl QuoteReader {
         loop {
             let Some(quote) = self.next_raw()? else { return Ok(None) };
             self.n_records += 1;
-            let id_column = self.schema.id.clone().unwrap_or_else(|| "(record number)".to_string());
+            let id_column = || self.schema.id.clone().unwrap_or_else(|| "(record number)".to_string());
             if quote.id.trim().is_empty() {
-                return Err(CorpusError::EmptyId { path: self.path.clone(), pos: quote.position, column: id_column });
+                return Err(CorpusError::EmptyId { path: self.path.clone(), pos: quote.position, column: id_column() });
             }
-            if let Some(&first_line) = self.seen_ids.get(&id_hash(&quote.id)) {
-                return Err(CorpusError::DuplicateId {
-                    path: self.path.clone(),
-                    pos: quote.position,
-                    column: id_column,
-                    id: quote.id,
-                    first_line,
-                });
+            match self.seen_ids.entry(id_hash(&quote.id)) {
+                Entry::Occupied(first) => {
+                    return Err(CorpusError::DuplicateId {
+                        path: self.path.clone(),
+                        pos: quote.position,
+                        column: id_column(),
+                        id: quote.id,
+                        first_line: *first.get(),
+                    });
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(quote.position.line);
+                }
             }
-            self.seen_ids.insert(id_hash(&quote.id), quote.position.line);
             if quote.text.trim().is_empty() {
                 if self.strict {
                     return Err(CorpusError::EmptyText {
@@ -617,6 +647,37 @@ mod tests {
         assert_eq!(split_codes(" A1 ; B2;;", ";"), ["A1", "B2"]);
         assert_eq!(split_codes("", ";"), Vec::<String>::new());
         assert_eq!(split_codes("A1|B2", "|"), ["A1", "B2"]);
+    }
+
+    /// Lines are parsed in the read buffer when they fit and copied when they straddle two fills: every
+    /// length around the buffer size, blank and CRLF lines, and a last line without a newline read the same.
+    #[test]
+    fn json_lines_across_buffer_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.jsonl");
+        let mut file = String::new();
+        let mut expected = Vec::new();
+        for (i, len) in [10, BUFFER_BYTES - 40, 3, BUFFER_BYTES + 7, 2 * BUFFER_BYTES, 1, 500].into_iter().enumerate() {
+            let text: String = (0..len).map(|j| (b'a' + (j % 26) as u8) as char).collect();
+            file.push_str(&format!("{{\"id\": \"q{i}\", \"text\": \"{text}\"}}"));
+            file.push_str(if i % 2 == 0 { "\n" } else { "\r\n\n" });
+            expected.push(text);
+        }
+        file.push_str("{\"id\": \"last\", \"text\": \"no newline\"}");
+        expected.push("no newline".to_string());
+        std::fs::write(&path, &file).unwrap();
+        let reader = QuoteReader::open(&path, &CorpusOptions::default()).unwrap();
+        let texts: Vec<String> = reader.map(|q| q.unwrap().text).collect();
+        assert_eq!(texts, expected);
+
+        // Positions stay exact after long lines: the error is on line 4 (after a blank line).
+        std::fs::write(
+            &path,
+            format!("{{\"text\": \"{}\"}}\n\n{{\"text\": \"b\"}}\n{{\"text\": 5}}\n", "x".repeat(3 * BUFFER_BYTES)),
+        )
+        .unwrap();
+        let error = QuoteReader::open(&path, &CorpusOptions::default()).unwrap().find_map(Result::err).unwrap();
+        assert!(matches!(error, CorpusError::JsonField { line: 4, .. }), "{error:?}");
     }
 
     #[test]
