@@ -15,7 +15,7 @@ use crate::vocab::Csr;
 pub fn write_matrix_market(out: &mut dyn Write, matrix: &Csr<f64>, comment: &str) -> io::Result<()> {
     use rayon::prelude::*;
     const BLOCK_ROWS: usize = 2048;
-    const WAVE_BLOCKS: usize = 32;
+    const WAVE_BLOCKS: usize = 8;
     writeln!(out, "%%MatrixMarket matrix coordinate real general")?;
     for line in comment.lines() {
         writeln!(out, "% {line}")?;
