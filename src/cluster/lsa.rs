@@ -102,10 +102,11 @@ fn sparse_times_dense_into(a: &Csr<f32>, x: &Array2<f32>, out: &mut Array2<f32>)
     });
 }
 
-/// `row = sum of v * x[c]` over the row's non-zeros. With AVX2 (checked at run time) the same loop runs
-/// 8 lanes wide instead of SSE2's 4: separate multiplies and adds, never fused, so the bits are the same
-/// on every x86-64 machine.
-fn accumulate_rows(row: &mut [f32], cols: &[u32], values: &[f32], x: &[f32], width: usize) {
+/// `row = sum of v * x[c]` over the row's non-zeros, for `x` a dense row-major matrix `width` wide (the
+/// product of one sparse row with a dense matrix; `f32` for LSA, `f64` for the refinement's scores). With
+/// AVX2 (checked at run time) the same loop runs twice as many lanes wide as SSE2's: separate multiplies
+/// and adds, never fused, so the bits are the same on every x86-64 machine.
+pub(crate) fn accumulate_rows<T: Lane>(row: &mut [T], cols: &[u32], values: &[T], x: &[T], width: usize) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
@@ -114,18 +115,26 @@ fn accumulate_rows(row: &mut [f32], cols: &[u32], values: &[f32], x: &[f32], wid
     accumulate_rows_portable(row, cols, values, x, width)
 }
 
+/// The floating-point types of [`accumulate_rows`].
+pub(crate) trait Lane:
+    Copy + Default + std::ops::Mul<Output = Self> + std::ops::AddAssign + Send + Sync
+{
+}
+impl Lane for f32 {}
+impl Lane for f64 {}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn accumulate_rows_avx2(row: &mut [f32], cols: &[u32], values: &[f32], x: &[f32], width: usize) {
+fn accumulate_rows_avx2<T: Lane>(row: &mut [T], cols: &[u32], values: &[T], x: &[T], width: usize) {
     accumulate_rows_portable(row, cols, values, x, width)
 }
 
 #[inline(always)]
-fn accumulate_rows_portable(row: &mut [f32], cols: &[u32], values: &[f32], x: &[f32], width: usize) {
-    row.fill(0.0);
+fn accumulate_rows_portable<T: Lane>(row: &mut [T], cols: &[u32], values: &[T], x: &[T], width: usize) {
+    row.fill(T::default());
     for (&c, &v) in cols.iter().zip(values) {
         let source = &x[c as usize * width..(c as usize + 1) * width];
-        row.iter_mut().zip(source).for_each(|(o, s)| *o += v * s);
+        row.iter_mut().zip(source).for_each(|(o, &s)| *o += v * s);
     }
 }
 

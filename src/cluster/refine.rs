@@ -8,15 +8,15 @@
 
 use rayon::prelude::*;
 
-use super::REDUCE_ROWS;
 use crate::vocab::Csr;
 
 /// Refines `labels` (clusters `0..k` of the rows of `matrix`, whose rows are unit length) by spherical
 /// k-means for at most `max_iter` rounds; returns the rounds run. Ties keep the lowest cluster. A cluster
 /// left empty keeps no centroid and gets no rows back.
 pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_iter: usize) -> usize {
+    let by_term = matrix.transpose();
     for round in 1..=max_iter {
-        let (centroids, norms) = normalised_sums(matrix, labels, k);
+        let (centroids, norms) = normalised_sums(&by_term, labels, k);
         let moved: usize = labels
             .par_iter_mut()
             .enumerate()
@@ -26,11 +26,7 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
                     // One pass over the row: each term adds its weight times the k centroid loadings,
                     // which sit together (term-major layout).
                     let (cols, values) = matrix.row(r);
-                    scores.iter_mut().for_each(|s| *s = 0.0);
-                    for (&j, &x) in cols.iter().zip(values) {
-                        let loadings = &centroids[j as usize * k..(j as usize + 1) * k];
-                        scores.iter_mut().zip(loadings).for_each(|(s, c)| *s += x * c);
-                    }
+                    super::lsa::accumulate_rows(scores, cols, values, &centroids, k);
                     // Leave the quote out of its own centroid: otherwise a quote's own weight pulls it
                     // to stay where it is.
                     let own = *label;
@@ -63,29 +59,17 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
 }
 
 /// Per cluster, the sum of its rows scaled to unit length, dense and term-major (`n_cols x k`: entry
-/// `j * k + c`); summed over fixed chunks of rows in order, so the result does not depend on the thread
-/// count.
-fn normalised_sums(matrix: &Csr<f64>, labels: &[usize], k: usize) -> (Vec<f64>, Vec<f64>) {
-    let d = matrix.n_cols;
-    let starts: Vec<usize> = (0..matrix.n_rows()).step_by(REDUCE_ROWS).collect();
-    let partials: Vec<Vec<f64>> = starts
-        .par_iter()
-        .map(|&start| {
-            let mut sums = vec![0.0f64; k * d];
-            let end = (start + REDUCE_ROWS).min(matrix.n_rows());
-            for (r, &c) in (start..end).zip(&labels[start..end]) {
-                let (cols, values) = matrix.row(r);
-                for (&j, &x) in cols.iter().zip(values) {
-                    sums[j as usize * k + c] += x;
-                }
-            }
-            sums
-        })
-        .collect();
-    let mut sums = vec![0.0f64; k * d];
-    for partial in partials {
-        sums.iter_mut().zip(partial).for_each(|(s, p)| *s += p);
-    }
+/// `j * k + c`), from the matrix's transpose (`by_term`: one row per term, its quotes in order). Each
+/// term's k sums are one task's, added in quote order: the result does not depend on the thread count,
+/// and no task needs a private `n_cols x k` array (allocating and adding those was half of each round).
+fn normalised_sums(by_term: &Csr<f64>, labels: &[usize], k: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut sums = vec![0.0f64; k * by_term.n_rows()];
+    sums.par_chunks_mut(k.max(1)).with_min_len(256).enumerate().for_each(|(term, loadings)| {
+        let (rows, values) = by_term.row(term);
+        for (&r, &x) in rows.iter().zip(values) {
+            loadings[labels[r as usize]] += x;
+        }
+    });
     let mut norms = vec![0.0f64; k];
     for loadings in sums.chunks(k.max(1)) {
         norms.iter_mut().zip(loadings).for_each(|(n, x)| *n += x * x);
