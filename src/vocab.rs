@@ -224,7 +224,7 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
     let mut term_text = String::new();
     let mut term_ends = Vec::with_capacity(scratch.n_terms());
     for id in 0..scratch.n_terms() as u32 {
-        term_text.push_str(&scratch.term(id));
+        scratch.write_term(id, &mut term_text);
         term_ends.push(term_text.len());
     }
     df.resize(term_ends.len(), 0);
@@ -267,7 +267,7 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
     for (sorted, &first) in order.iter().enumerate() {
         first_to_sorted[first as usize] = sorted as u32;
     }
-    let terms: Vec<String> = order.iter().map(|&first| global.resolve(first).to_string()).collect();
+    let terms: Vec<String> = order.par_iter().map(|&first| global.resolve(first).to_string()).collect();
     let n_terms = terms.len();
 
     let (mut df, mut tf) = (vec![0u64; n_terms], vec![0u64; n_terms]);

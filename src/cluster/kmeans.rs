@@ -86,30 +86,42 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
     let mut closest: Vec<f64> = (0..n).map(|i| sq(i, centres[0])).collect();
     while centres.len() < k {
         let total: f64 = closest.iter().sum();
-        let mut best: Option<(f64, usize, Vec<f64>)> = None;
-        for _ in 0..trials {
-            let candidate = if total > 0.0 {
-                let target = rng.uniform() * total;
-                let mut acc = 0.0;
-                closest
-                    .iter()
-                    .position(|&d| {
-                        acc += d;
-                        acc > target
-                    })
-                    .unwrap_or(n - 1)
-            } else {
-                rng.below(n)
-            };
-            let updated: Vec<f64> = (0..n).into_par_iter().map(|i| closest[i].min(sq(i, candidate))).collect();
-            let potential: f64 = updated.iter().sum();
-            if best.as_ref().is_none_or(|b| potential < b.0) {
-                best = Some((potential, candidate, updated));
+        // Every candidate is drawn from the same distribution, so all are drawn first; then one pass over
+        // the rows scores them all (each row read once, not once per candidate).
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| {
+                if total > 0.0 {
+                    let target = rng.uniform() * total;
+                    let mut acc = 0.0;
+                    closest
+                        .iter()
+                        .position(|&d| {
+                            acc += d;
+                            acc > target
+                        })
+                        .unwrap_or(n - 1)
+                } else {
+                    rng.below(n)
+                }
+            })
+            .collect();
+        // Row-major `n x trials`: each row's distance to every candidate, capped by its current closest.
+        let (current, candidates_ref) = (&closest, &candidates);
+        let updated: Vec<f64> = (0..n)
+            .into_par_iter()
+            .with_min_len(256)
+            .flat_map_iter(|i| candidates_ref.iter().map(move |&c| current[i].min(sq(i, c))))
+            .collect();
+        let mut best: Option<(f64, usize)> = None;
+        for t in 0..trials {
+            let potential: f64 = (0..n).map(|i| updated[i * trials + t]).sum();
+            if best.is_none_or(|b| potential < b.0) {
+                best = Some((potential, t));
             }
         }
-        let (_, chosen, updated) = best.expect("at least one trial");
-        centres.push(chosen);
-        closest = updated;
+        let (_, t) = best.expect("at least one trial");
+        centres.push(candidates[t]);
+        closest = (0..n).map(|i| updated[i * trials + t]).collect();
     }
     let mut centroids = Array2::zeros((k, x.ncols()));
     for (c, &i) in centres.iter().enumerate() {

@@ -232,8 +232,12 @@ impl StrInterner {
 
     /// The string behind an id.
     pub fn resolve(&self, id: u32) -> &str {
-        // Only whole `&str`s go in, so every span is valid UTF-8.
-        std::str::from_utf8(self.bytes(id)).expect("interned strings are UTF-8")
+        let bytes = self.bytes(id);
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: only whole `&str`s are interned (`intern` takes `&str`), each span covers exactly one
+        // of them, and the arena is never edited in place, so every span is valid UTF-8. Checking it
+        // again on every lookup was a tenth of the time of counting with bigrams (perf).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
     }
 
     /// Number of distinct strings.

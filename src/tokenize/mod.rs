@@ -387,24 +387,28 @@ impl Scratch {
         }
     }
 
-    /// Appends the term behind `id` to `out`.
-    fn write_term(&self, id: u32, out: &mut String) {
-        let push_words = |ids: &[u32], out: &mut String| {
-            for (i, &word) in ids.iter().enumerate() {
-                if i > 0 {
-                    out.push(' ');
-                }
-                self.write_term(word, out);
-            }
-        };
+    /// Appends the term behind `id` to `out` (n-grams: their words joined by single spaces), without
+    /// allocating.
+    pub fn write_term(&self, id: u32, out: &mut String) {
         match self.terms[id as usize] {
             TermKind::Unigram(u) => out.push_str(self.unigrams.resolve(u)),
             TermKind::ShortGram(n, g) => {
                 let key = self.short_grams[n as usize - 2].resolve(g);
-                let ids: Vec<u32> = (0..n as u32).map(|i| (key >> (32 * i)) as u32).collect();
-                push_words(&ids, out);
+                for i in 0..n as u32 {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    self.write_term((key >> (32 * i)) as u32, out);
+                }
             }
-            TermKind::LongGram(g) => push_words(self.long_grams.resolve(g), out),
+            TermKind::LongGram(g) => {
+                for (i, &word) in self.long_grams.resolve(g).iter().enumerate() {
+                    if i > 0 {
+                        out.push(' ');
+                    }
+                    self.write_term(word, out);
+                }
+            }
         }
     }
 
