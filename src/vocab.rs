@@ -10,14 +10,10 @@
 
 use rayon::prelude::*;
 
-use crate::tokenize::{Scratch, StrInterner, Tokenizer, hash_slice};
+use crate::tokenize::{Scratch, StrInterner, Tokenizer};
 
 /// Marks a chunk-local term that no quote of the chunk emitted.
 const UNUSED: u32 = u32::MAX;
-
-/// Shards of the merge's term interning, interned in parallel (more shards than threads, so they
-/// balance).
-const MERGE_SHARDS: usize = 16;
 
 /// A sparse matrix in compressed sparse row form; column indices within a row are increasing.
 #[derive(Clone, Debug, PartialEq)]
@@ -245,98 +241,44 @@ fn prefix_key(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(key)
 }
 
-/// One shard of the merge: its terms, their summed frequencies, and which chunk term became which id.
-#[derive(Default)]
-struct MergeShard {
-    terms: StrInterner,
-    df: Vec<u64>,
-    tf: Vec<u64>,
-    /// (chunk, local term, id in this shard).
-    assigned: Vec<(u32, u32, u32)>,
-}
-
 /// Merges chunk results: global columns in sorted term order, rows in quote order.
 fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> TermCounts {
-    // Ids before sorting: terms are spread over shards by a hash of their text and interned shard by
-    // shard in parallel, each shard visiting the chunks in order, so the ids never depend on threads
-    // (and the columns, given by the sorted order below, never depend on the ids).
-    // Each term's shard, from a hash of its text (u8::MAX: a term the chunk never emitted, such as a
-    // stop word known only to build n-grams).
-    let shard_of: Vec<Vec<u8>> = chunks
-        .par_iter()
+    // Ids in order of first appearance, then the sorted order.
+    let mut global = StrInterner::default();
+    let local_to_first: Vec<Vec<u32>> = chunks
+        .iter()
         .map(|chunk| {
+            // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
             (0..chunk.term_ends.len())
-                .map(|i| {
-                    if chunk.df[i] == 0 {
-                        u8::MAX
-                    } else {
-                        (hash_slice(chunk.term(i).as_bytes()) % MERGE_SHARDS as u64) as u8
-                    }
-                })
+                .map(|i| if chunk.df[i] == 0 { UNUSED } else { global.intern(chunk.term(i)).0 })
                 .collect()
         })
         .collect();
-    // Each shard also sums its terms' document and corpus frequencies (a shard owns its terms).
-    let shards: Vec<MergeShard> = (0..MERGE_SHARDS as u8)
-        .into_par_iter()
-        .map(|shard| {
-            let mut part = MergeShard::default();
-            for (c, (chunk, shards)) in chunks.iter().zip(&shard_of).enumerate() {
-                for (local, _) in shards.iter().enumerate().filter(|&(_, &s)| s == shard) {
-                    let (id, new) = part.terms.intern(chunk.term(local));
-                    if new {
-                        part.df.push(0);
-                        part.tf.push(0);
-                    }
-                    part.df[id as usize] += u64::from(chunk.df[local]);
-                    part.tf[id as usize] += u64::from(chunk.tf[local]);
-                    part.assigned.push((c as u32, local as u32, id));
-                }
-            }
-            part
-        })
-        .collect();
-    let mut offsets = Vec::with_capacity(shards.len());
-    let mut n_terms = 0u32;
-    for shard in &shards {
-        offsets.push(n_terms);
-        n_terms += shard.terms.len() as u32;
-    }
-    let mut local_to_first: Vec<Vec<u32>> = chunks.iter().map(|c| vec![UNUSED; c.term_ends.len()]).collect();
-    let mut text_of: Vec<&str> = vec![""; n_terms as usize];
-    for (shard, &offset) in shards.iter().zip(&offsets) {
-        for &(c, local, id) in &shard.assigned {
-            local_to_first[c as usize][local as usize] = offset + id;
-        }
-        for id in 0..shard.terms.len() as u32 {
-            text_of[(offset + id) as usize] = shard.terms.resolve(id);
-        }
-    }
     // Byte order of UTF-8 is code point order, and skips re-validating UTF-8 in every comparison. Each
     // term carries its first 8 bytes as a big-endian integer (zero-padded), which orders terms the same
     // way whenever it differs, so most comparisons touch no string.
     let mut keyed: Vec<(u64, u32)> =
-        text_of.iter().enumerate().map(|(id, text)| (prefix_key(text.as_bytes()), id as u32)).collect();
+        (0..global.len() as u32).map(|id| (prefix_key(global.resolve_bytes(id)), id)).collect();
     keyed.par_sort_unstable_by(|&(ka, a), &(kb, b)| {
-        ka.cmp(&kb).then_with(|| text_of[a as usize].as_bytes().cmp(text_of[b as usize].as_bytes()))
+        ka.cmp(&kb).then_with(|| global.resolve_bytes(a).cmp(global.resolve_bytes(b)))
     });
     let order: Vec<u32> = keyed.into_iter().map(|(_, id)| id).collect();
     let mut first_to_sorted = vec![0u32; order.len()];
     for (sorted, &first) in order.iter().enumerate() {
         first_to_sorted[first as usize] = sorted as u32;
     }
-    let terms: Vec<String> = order.par_iter().map(|&first| text_of[first as usize].to_string()).collect();
+    let terms: Vec<String> = order.par_iter().map(|&first| global.resolve(first).to_string()).collect();
     let n_terms = terms.len();
 
-    let (df_first, tf_first): (Vec<u64>, Vec<u64>) = (
-        shards.iter().flat_map(|s| s.df.iter().copied()).collect(),
-        shards.iter().flat_map(|s| s.tf.iter().copied()).collect(),
-    );
-    let df: Vec<u64> = order.par_iter().map(|&first| df_first[first as usize]).collect();
-    let tf: Vec<u64> = order.par_iter().map(|&first| tf_first[first as usize]).collect();
+    let (mut df, mut tf) = (vec![0u64; n_terms], vec![0u64; n_terms]);
     let mut study_pairs: Vec<(u32, u32)> = Vec::new();
-    if with_studies {
-        for (chunk, map) in chunks.iter().zip(&local_to_first) {
+    for (chunk, map) in chunks.iter().zip(&local_to_first) {
+        for (local, &first) in map.iter().enumerate().filter(|&(_, &first)| first != UNUSED) {
+            let col = first_to_sorted[first as usize] as usize;
+            df[col] += u64::from(chunk.df[local]);
+            tf[col] += u64::from(chunk.tf[local]);
+        }
+        if with_studies {
             study_pairs.extend(chunk.term_studies.iter().map(|&(t, s)| (first_to_sorted[map[t as usize] as usize], s)));
         }
     }
