@@ -57,10 +57,12 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     }
     // A second pass on the final basis (CholeskyQR2): it is the one the embedding is made of.
     let q = cholesky_qr(q);
-    // The small problem: B B^T = Q^T A A^T Q = (A^T Q)^T (A^T Q), l x l.
+    // The small problem: B B^T = Q^T A A^T Q, l x l, as Q^T (A (A^T Q)): one more sparse product, then
+    // a cross product over the quotes, cheaper than the Gram of A^T Q over the terms (often many more).
     basis.zip_mut_with(&q, |b, &x| *b = x as f32);
     sparse_times_dense_into(&transposed, &basis, &mut side);
-    let product = gram(&side.mapv(f64::from));
+    sparse_times_dense_into(&forward, &side, &mut image);
+    let product = cross(&q, &image.mapv(f64::from));
     let gram = (&product + &product.t()) * 0.5; // symmetric against rounding
     let (values, vectors) = symmetric_eigen(gram);
     let mut order: Vec<usize> = (0..l).collect();
