@@ -13,6 +13,7 @@ pub mod kmeans;
 pub mod lsa;
 pub mod refine;
 pub mod rng;
+mod sparse;
 
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;

@@ -26,7 +26,7 @@ pub fn spherical_refine(matrix: &Csr<f64>, labels: &mut [usize], k: usize, max_i
                     // One pass over the row: each term adds its weight times the k centroid loadings,
                     // which sit together (term-major layout).
                     let (cols, values) = matrix.row(r);
-                    super::lsa::accumulate_rows(scores, cols, values, &centroids, k);
+                    super::sparse::accumulate_rows(scores, cols, values, &centroids, k);
                     // Leave the quote out of its own centroid: otherwise a quote's own weight pulls it
                     // to stay where it is.
                     let own = *label;

@@ -394,21 +394,19 @@ impl Scratch {
             TermKind::Unigram(u) => out.push_str(self.unigrams.resolve(u)),
             TermKind::ShortGram(n, g) => {
                 let key = self.short_grams[n as usize - 2].resolve(g);
-                for i in 0..n as u32 {
-                    if i > 0 {
-                        out.push(' ');
-                    }
-                    self.write_term((key >> (32 * i)) as u32, out);
-                }
+                self.write_words((0..n as u32).map(|i| (key >> (32 * i)) as u32), out);
             }
-            TermKind::LongGram(g) => {
-                for (i, &word) in self.long_grams.resolve(g).iter().enumerate() {
-                    if i > 0 {
-                        out.push(' ');
-                    }
-                    self.write_term(word, out);
-                }
+            TermKind::LongGram(g) => self.write_words(self.long_grams.resolve(g).iter().copied(), out),
+        }
+    }
+
+    /// Appends the terms behind `ids`, separated by single spaces (an n-gram's words).
+    fn write_words(&self, ids: impl Iterator<Item = u32>, out: &mut String) {
+        for (i, word) in ids.enumerate() {
+            if i > 0 {
+                out.push(' ');
             }
+            self.write_term(word, out);
         }
     }
 
