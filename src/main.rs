@@ -16,7 +16,7 @@ use themata::report::{
 };
 use themata::tfidf::{Idf, Norm, Tf, TfidfParams};
 use themata::tokenize::{Compat, Language, NumberPolicy, StopList, StopWordsTiming, TokenizerParams};
-use themata::vocab::{DocFreq, VocabParams, count_terms};
+use themata::vocab::{DocFreq, TextBatch, VocabParams, count_terms};
 
 #[derive(Parser)]
 #[command(
@@ -580,37 +580,23 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
         || options.format.or_else(|| Format::from_path(&args.file)) == Some(Format::Jsonl);
     bars.start("count", None);
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
-    // Reading and parsing is one thread's work; it runs beside the counting of the previous batch, so
-    // that it costs a share of a core rather than a pause of all of them. Two batches at most wait.
-    let (ids, any_study, warnings) = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let (send, batches) = std::sync::mpsc::sync_channel::<QuoteBatch>(1);
-        // A bad row ends the reading (closing the channel) and is returned when the thread is joined.
-        let reading = scope.spawn(move || -> Result<_, CorpusError> {
-            let mut ids: Vec<String> = Vec::new();
-            let mut study_index = DenseIndex::default();
-            loop {
-                let mut batch = QuoteBatch::default();
-                for quote in reader.by_ref().take(BATCH) {
-                    let quote = quote?;
-                    batch.studies.push(study_index.of(quote.study.as_deref()));
-                    ids.push(quote.id);
-                    batch.texts.push(quote.text);
-                }
-                // A closed channel means the counting side stopped; nothing more to do.
-                if batch.texts.is_empty() || send.send(batch).is_err() {
-                    break;
-                }
-            }
-            let (_, warnings) = reader.finish();
-            Ok((ids, !study_index.names.is_empty(), warnings))
-        });
-        for batch in batches {
-            let texts: Vec<&str> = batch.texts.iter().map(String::as_str).collect();
-            counter.add(&texts, with_studies.then_some(batch.studies.as_slice()));
-            bars.advance(texts.len() as u64);
+    // Reading and parsing run as one of the counting pool's tasks, beside the counting of the batches
+    // already read (see `TermCounter::add_stream`). A bad row ends the reading there.
+    let mut ids: Vec<String> = Vec::new();
+    let mut study_index = DenseIndex::default();
+    counter.add_stream(|| -> Result<_, CorpusError> {
+        let mut batch = TextBatch::default();
+        for quote in reader.by_ref().take(BATCH) {
+            let quote = quote?;
+            batch.studies.push(study_index.of(quote.study.as_deref()));
+            ids.push(quote.id);
+            batch.texts.push(quote.text);
         }
-        Ok(reading.join().map_err(|_| anyhow::anyhow!("the reading thread panicked"))??)
+        bars.advance(batch.texts.len() as u64);
+        Ok((!batch.texts.is_empty()).then_some(batch))
     })?;
+    let any_study = !study_index.names.is_empty();
+    let (_, warnings) = reader.finish();
     print_warnings(&warnings);
     let mut counts = counter.finish();
     if !any_study {
@@ -1018,13 +1004,6 @@ impl StageClock {
 
 thread_local! {
     static START: std::time::Instant = std::time::Instant::now();
-}
-
-/// Quotes read for counting: texts and study indices, in file order.
-#[derive(Default)]
-struct QuoteBatch {
-    texts: Vec<String>,
-    studies: Vec<u32>,
 }
 
 /// Dense indices of names in order of first appearance (`u32::MAX` for none), as `count_terms` expects

@@ -114,6 +114,20 @@ impl ChunkCounts {
     }
 }
 
+/// Text that may wait to be counted while [`TermCounter::add_stream`] reads on: about two batches of
+/// the `vectorize` command, so that a gigabyte corpus is never in memory at once.
+pub const MAX_WAITING_TEXT: usize = 8 << 20;
+
+/// Quotes read for [`TermCounter::add_stream`]: texts and, when counting with studies, one study index
+/// per text (`u32::MAX` for none).
+#[derive(Debug, Default)]
+pub struct TextBatch {
+    /// The texts, in corpus order.
+    pub texts: Vec<String>,
+    /// Each text's study index; empty when counting without studies.
+    pub studies: Vec<u32>,
+}
+
 /// Counts the terms of every quote on `threads` threads (`0` = all cores).
 ///
 /// `studies`, if given, holds a study index for each quote (`u32::MAX` for none) and enables
@@ -133,6 +147,8 @@ pub struct TermCounter<'t> {
     pool: Option<rayon::ThreadPool>,
     chunks: Vec<ChunkCounts>,
     n_docs: usize,
+    /// [`MAX_WAITING_TEXT`], smaller in tests.
+    max_waiting_text: usize,
 }
 
 impl<'t> TermCounter<'t> {
@@ -140,7 +156,7 @@ impl<'t> TermCounter<'t> {
     /// study indices.
     pub fn new(tokenizer: &'t Tokenizer, with_studies: bool, threads: usize) -> Self {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(crate::parallel::resolve_threads(threads)).build().ok();
-        TermCounter { tokenizer, with_studies, pool, chunks: Vec::new(), n_docs: 0 }
+        TermCounter { tokenizer, with_studies, pool, chunks: Vec::new(), n_docs: 0, max_waiting_text: MAX_WAITING_TEXT }
     }
 
     /// Counts the next quotes, in corpus order.
@@ -168,6 +184,76 @@ impl<'t> TermCounter<'t> {
         };
         self.chunks.extend(counted);
         self.n_docs += texts.len();
+    }
+
+    /// Counts batches as `next_batch` reads them, until it returns `Ok(None)` (or an error, returned
+    /// after the chunks already started have finished). Equals [`TermCounter::add`] on the same batches.
+    ///
+    /// The reading is one of the pool's tasks, not a thread of its own: the thread that read a batch goes
+    /// on reading while the others count its chunks, and counts chunks itself whenever
+    /// [`MAX_WAITING_TEXT`] bytes of text wait. So no more threads run than the pool has, and no thread
+    /// waits at the end of a batch for the slowest chunk. A reading thread beside the pool did both
+    /// (three busy threads on two cores, a barrier per batch): the 100 MB tier counted in 1.8-1.9 s,
+    /// slower than reading it all and then counting (0.5 + 1.0 s).
+    pub fn add_stream<E: Send>(
+        &mut self,
+        mut next_batch: impl FnMut() -> Result<Option<TextBatch>, E> + Send,
+    ) -> Result<(), E> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+
+        let (tokenizer, with_studies, max_waiting_text) = (self.tokenizer, self.with_studies, self.max_waiting_text);
+        // One slot per chunk, in corpus order, filled in whatever order the chunks finish.
+        let slots: Mutex<Vec<Option<ChunkCounts>>> = Mutex::new(Vec::new());
+        let waiting_text = AtomicUsize::new(0);
+        let mut n_docs = 0;
+        let mut work = || {
+            rayon::scope(|scope| -> Result<(), E> {
+                loop {
+                    while waiting_text.load(Ordering::Acquire) > max_waiting_text {
+                        // Enough text waits that chunks are queued (each holds at most CHUNK_BYTES).
+                        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                            std::thread::yield_now();
+                        }
+                    }
+                    let Some(batch) = next_batch()? else { return Ok(()) };
+                    if with_studies {
+                        assert_eq!(batch.studies.len(), batch.texts.len(), "one study index per quote");
+                    }
+                    n_docs += batch.texts.len();
+                    let texts: Vec<&str> = batch.texts.iter().map(String::as_str).collect();
+                    let ranges = crate::parallel::doc_chunks(&texts);
+                    let text_bytes: Vec<usize> =
+                        ranges.iter().map(|r| texts[r.clone()].iter().map(|t| t.len()).sum()).collect();
+                    drop(texts);
+                    let batch = Arc::new(batch);
+                    for (range, bytes) in ranges.into_iter().zip(text_bytes) {
+                        let slot = {
+                            let mut slots = slots.lock().expect("no chunk panicked");
+                            slots.push(None);
+                            slots.len() - 1
+                        };
+                        waiting_text.fetch_add(bytes, Ordering::AcqRel);
+                        let (batch, slots, waiting_text) = (Arc::clone(&batch), &slots, &waiting_text);
+                        scope.spawn(move |_| {
+                            let texts: Vec<&str> = batch.texts[range.clone()].iter().map(String::as_str).collect();
+                            let studies = with_studies.then(|| &batch.studies[range]);
+                            let counts = count_chunk(tokenizer, &texts, studies, &mut tokenizer.scratch());
+                            slots.lock().expect("no chunk panicked")[slot] = Some(counts);
+                            waiting_text.fetch_sub(bytes, Ordering::AcqRel);
+                        });
+                    }
+                }
+            })
+        };
+        let read = match &self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        };
+        let counted = slots.into_inner().expect("no chunk panicked");
+        self.chunks.extend(counted.into_iter().map(|c| c.expect("every chunk counted before the scope ended")));
+        self.n_docs += n_docs;
+        read
     }
 
     /// Merges every batch: columns in sorted term order, rows in quote order.
@@ -715,6 +801,36 @@ mod tests {
             counter.add(batch, Some(batch_studies));
         }
         assert_eq!(counter.finish(), whole);
+    }
+
+    #[test]
+    fn streamed_batches_count_like_the_whole_corpus_and_stop_at_an_error() {
+        let texts: Vec<String> = (0..3000).map(|i| format!("{} study{} {}", FIXTURE[i % 5], i % 7, i % 97)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let studies: Vec<u32> = (0..3000).map(|i| (i % 7) as u32).collect();
+        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
+        let whole = count_terms(&tokenizer, &refs, Some(&studies), 1);
+        let batches = || {
+            let mut next = texts.chunks(700).zip(studies.chunks(700));
+            move || -> Result<Option<TextBatch>, String> {
+                Ok(next.next().map(|(t, s)| TextBatch { texts: t.to_vec(), studies: s.to_vec() }))
+            }
+        };
+        for threads in [1, 2, 3] {
+            let mut counter = TermCounter::new(&tokenizer, true, threads);
+            // A limit far below one batch: the reading thread must count queued chunks before reading on.
+            counter.max_waiting_text = 1000;
+            counter.add_stream(batches()).unwrap();
+            assert_eq!(counter.finish(), whole, "{threads} threads");
+        }
+        let mut counter = TermCounter::new(&tokenizer, true, 2);
+        let mut next = batches();
+        let mut read = 0;
+        let failing = || {
+            read += 1;
+            if read == 3 { Err(format!("bad row in batch {read}")) } else { next() }
+        };
+        assert_eq!(counter.add_stream(failing), Err("bad row in batch 3".to_string()));
     }
 
     #[test]
