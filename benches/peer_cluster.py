@@ -9,7 +9,8 @@ For each labelled JSON Lines file (fields id, label, text) and each seed, with k
   TruncatedSVD(100) + Normalizer + KMeans(n_init=3), each seeded with S.
 Prints the mean NMI of each against the labels (arithmetic mean normalisation, scikit-learn's metric) and
 the clustering time (themata's "cluster" stage; scikit-learn's SVD + Normalizer + KMeans). Then themata's
-`--k auto` choice on the same file, for each seed. Build first: cargo build --release.
+`--k auto` choice on the same file, for each seed. --themata-options adds options to every themata run (to
+measure a setting against the defaults). Build first: cargo build --release.
 """
 import argparse
 import csv
@@ -48,7 +49,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("files", nargs="+")
     parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--themata-options", default="", help="extra options for every themata run, e.g. '--n-init 3'")
     args = parser.parse_args()
+    extra = args.themata_options.split()
     seeds = [int(s) for s in args.seeds.split(",")]
     print("| corpus | quotes | k | themata NMI | scikit-learn NMI | difference | themata cluster (s) | scikit-learn cluster (s) | speed-up | themata --k auto |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -62,7 +65,7 @@ def main():
         X = TfidfVectorizer(stop_words="english", min_df=2, max_df=0.5, sublinear_tf=True).fit_transform(
             [r["text"] for r in rows])
         for seed in seeds:
-            assigned, seconds, _ = themata(path, k, seed)
+            assigned, seconds, _ = themata(path, k, seed, extra)
             t_nmi.append(normalized_mutual_info_score(labels, [assigned[i] for i in ids]))
             t_time.append(seconds)
             start = time.perf_counter()
@@ -70,7 +73,7 @@ def main():
             predicted = KMeans(k, n_init=3, random_state=seed).fit_predict(reduced)
             s_time.append(time.perf_counter() - start)
             s_nmi.append(normalized_mutual_info_score(labels, predicted))
-        auto_k = ", ".join(str(themata(path, "auto", seed, ["--k-range", f"{max(2, k // 2)},{2 * k}"])[2])
+        auto_k = ", ".join(str(themata(path, "auto", seed, ["--k-range", f"{max(2, k // 2)},{2 * k}", *extra])[2])
                            for seed in seeds)
         mean = lambda xs: sum(xs) / len(xs)
         print(f"| {os.path.basename(path)} | {len(rows)} | {k} | {mean(t_nmi):.3f} | {mean(s_nmi):.3f} | "

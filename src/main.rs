@@ -429,6 +429,10 @@ struct SuggestArgs {
     /// LSA dimensions (truncated SVD of the TF-IDF matrix) before k-means
     #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Themes")]
     lsa_dims: usize,
+    /// Power iterations of the LSA's randomized SVD (scikit-learn's TruncatedSVD n_iter): more are more
+    /// exact and slower
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Themes")]
+    lsa_iter: usize,
     /// Rounds of spherical k-means on the clustered TF-IDF rows after the LSA k-means (0: none); it stops
     /// early once fewer than one quote in a thousand moves
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Themes")]
@@ -649,6 +653,7 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
     let tfidf_params = args.pipeline.weights.params(Defaults::Suggest);
     let cluster_params = ClusterParams {
         n_components: args.lsa_dims,
+        n_iter: args.lsa_iter,
         k: match args.k {
             KArg::Fixed(k) => KChoice::Fixed(k),
             KArg::Auto => KChoice::Auto { min: args.k_range.0, max: args.k_range.1 },
