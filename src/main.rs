@@ -661,7 +661,6 @@ fn suggest(args: &SuggestArgs, bars: &Bars) -> anyhow::Result<()> {
         n_init: args.n_init.max(1),
         seed: args.seed,
         refine_rounds: args.refine_rounds,
-        ..ClusterParams::default()
     };
     anyhow::ensure!(
         args.k_range.0 >= 2 && args.k_range.0 <= args.k_range.1,
