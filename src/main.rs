@@ -592,12 +592,11 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
         let mut batch = TextBatch::default();
         for quote in reader.by_ref().take(BATCH) {
             let quote = quote?;
-            batch.studies.push(study_index.of(quote.study.as_deref()));
+            batch.push(&quote.text, study_index.of(quote.study.as_deref()));
             ids.push(quote.id);
-            batch.texts.push(quote.text);
         }
-        bars.advance(batch.texts.len() as u64);
-        Ok((!batch.texts.is_empty()).then_some(batch))
+        bars.advance(batch.len() as u64);
+        Ok((!batch.is_empty()).then_some(batch))
     })?;
     let any_study = !study_index.names.is_empty();
     let (_, warnings) = reader.finish();

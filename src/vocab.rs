@@ -118,14 +118,43 @@ impl ChunkCounts {
 /// the `vectorize` command, so that a gigabyte corpus is never in memory at once.
 pub const MAX_WAITING_TEXT: usize = 8 << 20;
 
-/// Quotes read for [`TermCounter::add_stream`]: texts and, when counting with studies, one study index
-/// per text (`u32::MAX` for none).
+/// Quotes read for [`TermCounter::add_stream`]: their texts end to end in one buffer (one allocation a
+/// batch, freed at once, rather than one per quote freed by whichever thread counted it last), each with
+/// a study index (`u32::MAX` for none; ignored when counting without studies).
 #[derive(Debug, Default)]
 pub struct TextBatch {
-    /// The texts, in corpus order.
-    pub texts: Vec<String>,
-    /// Each text's study index; empty when counting without studies.
-    pub studies: Vec<u32>,
+    text: String,
+    ends: Vec<usize>,
+    studies: Vec<u32>,
+}
+
+impl TextBatch {
+    /// Appends a quote's text and study index.
+    pub fn push(&mut self, text: &str, study: u32) {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        self.studies.push(study);
+    }
+
+    /// Number of quotes.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the batch holds no quote.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The texts of quotes `range`, in order.
+    fn texts(&self, range: std::ops::Range<usize>) -> Vec<&str> {
+        range
+            .map(|i| {
+                let start = if i == 0 { 0 } else { self.ends[i - 1] };
+                &self.text[start..self.ends[i]]
+            })
+            .collect()
+    }
 }
 
 /// Counts the terms of every quote on `threads` threads (`0` = all cores).
@@ -217,11 +246,8 @@ impl<'t> TermCounter<'t> {
                         }
                     }
                     let Some(batch) = next_batch()? else { return Ok(()) };
-                    if with_studies {
-                        assert_eq!(batch.studies.len(), batch.texts.len(), "one study index per quote");
-                    }
-                    n_docs += batch.texts.len();
-                    let texts: Vec<&str> = batch.texts.iter().map(String::as_str).collect();
+                    n_docs += batch.len();
+                    let texts = batch.texts(0..batch.len());
                     let ranges = crate::parallel::doc_chunks(&texts);
                     let text_bytes: Vec<usize> =
                         ranges.iter().map(|r| texts[r.clone()].iter().map(|t| t.len()).sum()).collect();
@@ -236,7 +262,7 @@ impl<'t> TermCounter<'t> {
                         waiting_text.fetch_add(bytes, Ordering::AcqRel);
                         let (batch, slots, waiting_text) = (Arc::clone(&batch), &slots, &waiting_text);
                         scope.spawn(move |_| {
-                            let texts: Vec<&str> = batch.texts[range.clone()].iter().map(String::as_str).collect();
+                            let texts = batch.texts(range.clone());
                             let studies = with_studies.then(|| &batch.studies[range]);
                             let counts = count_chunk(tokenizer, &texts, studies, &mut tokenizer.scratch());
                             slots.lock().expect("no chunk panicked")[slot] = Some(counts);
@@ -813,7 +839,11 @@ mod tests {
         let batches = || {
             let mut next = texts.chunks(700).zip(studies.chunks(700));
             move || -> Result<Option<TextBatch>, String> {
-                Ok(next.next().map(|(t, s)| TextBatch { texts: t.to_vec(), studies: s.to_vec() }))
+                Ok(next.next().map(|(texts, studies)| {
+                    let mut batch = TextBatch::default();
+                    texts.iter().zip(studies).for_each(|(text, &study)| batch.push(text, study));
+                    batch
+                }))
             }
         };
         for threads in [1, 2, 3] {

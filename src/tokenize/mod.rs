@@ -561,13 +561,24 @@ impl Tokenizer {
     /// Like [`Tokenizer::for_each_term`], but emits each term's id in `scratch` (see [`Scratch::term`]):
     /// the fast path for counting, with no string handling per token.
     pub fn for_each_term_id(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(u32, Range<usize>)) {
-        self.words(text, scratch);
         let (min_n, max_n) = self.params.ngram_range;
+        if (min_n, max_n) == (1, 1) {
+            // Single words: every word that is not a stop word is a term, emitted as it is found (a stop
+            // word on its own is dropped whichever the stop-word timing).
+            self.words(text, scratch, |unit| {
+                if !unit.stop {
+                    emit(unit.term, unit.source);
+                }
+            });
+            return;
+        }
+        let mut units = std::mem::take(&mut scratch.units);
+        units.clear();
+        self.words(text, scratch, |unit| units.push(unit));
         let after = self.params.stop_words_timing == StopWordsTiming::AfterNgrams;
         if !after {
-            scratch.units.retain(|u| !u.stop);
+            units.retain(|u| !u.stop);
         }
-        let units = std::mem::take(&mut scratch.units);
         for n in min_n..=max_n.min(units.len()) {
             for window in units.windows(n) {
                 if after && window.iter().all(|u| u.stop) {
@@ -581,9 +592,9 @@ impl Tokenizer {
         scratch.units = units;
     }
 
-    /// Segments, normalises, filters, marks stop words and stems: fills `scratch.units`.
-    fn words(&self, text: &str, scratch: &mut Scratch) {
-        scratch.units.clear();
+    /// Segments, normalises, filters, marks stop words and stems: hands each word that stays to `sink`,
+    /// in text order.
+    fn words(&self, text: &str, scratch: &mut Scratch, mut sink: impl FnMut(Unit)) {
         match self.params.compat {
             Compat::Themata | Compat::Sklearn if text.is_ascii() => {
                 // Lowercase the whole quote once; each word is then a slice of it, handed on as the
@@ -594,7 +605,7 @@ impl Tokenizer {
                 if self.params.lowercase {
                     lowered.make_ascii_lowercase();
                 }
-                let push = |range: Range<usize>| self.push_word(&lowered[range.clone()], range, scratch);
+                let push = |range: Range<usize>| self.push_word(&lowered[range.clone()], range, scratch, &mut sink);
                 if self.params.compat == Compat::Themata {
                     segment::ascii_unicode_words(text, push);
                 } else {
@@ -609,7 +620,7 @@ impl Tokenizer {
                 for range in &ranges {
                     let mut word = std::mem::take(&mut scratch.word);
                     self.normalise_into(&text[range.clone()], &mut word);
-                    self.push_word(&word, range.clone(), scratch);
+                    self.push_word(&word, range.clone(), scratch, &mut sink);
                     scratch.word = word;
                 }
                 scratch.ranges = ranges;
@@ -623,21 +634,22 @@ impl Tokenizer {
                     |term, range| found.push((term.to_string(), range)),
                 );
                 for (term, range) in found {
-                    self.push_word(&term, range, scratch);
+                    self.push_word(&term, range, scratch, &mut sink);
                 }
             }
         }
     }
 
     /// Applies length, numbers, stop words and stemming to one normalised word, once per distinct word.
-    fn push_word(&self, word: &str, source: Range<usize>, scratch: &mut Scratch) {
+    #[inline(always)]
+    fn push_word(&self, word: &str, source: Range<usize>, scratch: &mut Scratch, sink: &mut impl FnMut(Unit)) {
         let (id, new) = scratch.words.intern(word);
         if new {
             let fate = self.fate(word, scratch);
             scratch.word_fates.push(fate);
         }
         if let WordFate::Term { term, stop } = scratch.word_fates[id as usize] {
-            scratch.units.push(Unit { source, term, stop });
+            sink(Unit { source, term, stop });
         }
     }
 
