@@ -1,8 +1,10 @@
 //! The `vocab` stage: count terms over a corpus in parallel, then choose the vocabulary.
 //!
 //! Counting runs over contiguous chunks of quotes, each with chunk-local term ids and counts (a partial
-//! result); the merge then gives every term its column in sorted term order (Unicode code point order,
-//! as scikit-learn), so the output never depends on the thread count or on how quotes were chunked.
+//! result). As each chunk finishes, its term statistics are folded into one shared table (sums of
+//! integers: the order of folding does not matter) and it keeps only its rows; the merge then gives
+//! every term its column in sorted term order (Unicode code point order, as scikit-learn), so the output
+//! never depends on the thread count or on how quotes were chunked.
 //! Pruning follows scikit-learn's `CountVectorizer`: `min_df`/`max_df` (a count or a proportion,
 //! compared unrounded), then `max_features` (by corpus frequency; ties broken by term, which
 //! scikit-learn leaves unspecified). [`VocabParams::min_studies`] is themata's own: keep only terms used
@@ -112,6 +114,56 @@ impl ChunkCounts {
         let start = if i == 0 { 0 } else { self.term_ends[i - 1] };
         &self.term_text[start..self.term_ends[i]]
     }
+
+    /// Folds the chunk's term statistics into `folded` (briefly locked) and keeps its rows only, with
+    /// folded term ids. Chunks wait in memory until the merge; their own term tables had been as large
+    /// as their counts (the 1000 MB tier held 1.7 GB of chunks for 0.8 GB of counts).
+    fn fold_into(mut self, folded: &std::sync::Mutex<FoldedTerms>, with_studies: bool) -> ChunkRows {
+        let to_folded: Vec<u32> = {
+            let mut folded = folded.lock().expect("no chunk panicked");
+            let folded = &mut *folded;
+            let to_folded: Vec<u32> = (0..self.term_ends.len())
+                .map(|i| {
+                    // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
+                    if self.df[i] == 0 {
+                        return UNUSED;
+                    }
+                    let (id, new) = folded.terms.intern(self.term(i));
+                    if new {
+                        folded.df.push(0);
+                        folded.tf.push(0);
+                    }
+                    folded.df[id as usize] += u64::from(self.df[i]);
+                    folded.tf[id as usize] += u64::from(self.tf[i]);
+                    id
+                })
+                .collect();
+            if with_studies {
+                folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
+            }
+            to_folded
+        };
+        self.indices.iter_mut().for_each(|local| *local = to_folded[*local as usize]);
+        ChunkRows { indptr: self.indptr, indices: self.indices, data: self.data }
+    }
+}
+
+/// Every chunk's term statistics folded together, term ids in order of folding (chunks fold in whatever
+/// order threads finish them: the merge sorts the terms, so no output depends on that order).
+#[derive(Default)]
+struct FoldedTerms {
+    terms: StrInterner,
+    df: Vec<u64>,
+    tf: Vec<u64>,
+    /// (folded term, study) pairs of every chunk, deduplicated at the merge.
+    study_pairs: Vec<(u32, u32)>,
+}
+
+/// A chunk's rows once its terms are folded: columns are [`FoldedTerms`] ids, in the chunk's term order.
+struct ChunkRows {
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    data: Vec<u32>,
 }
 
 /// Text that may wait to be counted while [`TermCounter::add_stream`] reads on: about two batches of
@@ -174,7 +226,8 @@ pub struct TermCounter<'t> {
     tokenizer: &'t Tokenizer,
     with_studies: bool,
     pool: Option<rayon::ThreadPool>,
-    chunks: Vec<ChunkCounts>,
+    folded: std::sync::Mutex<FoldedTerms>,
+    chunks: Vec<ChunkRows>,
     n_docs: usize,
     /// [`MAX_WAITING_TEXT`], smaller in tests.
     max_waiting_text: usize,
@@ -185,7 +238,15 @@ impl<'t> TermCounter<'t> {
     /// study indices.
     pub fn new(tokenizer: &'t Tokenizer, with_studies: bool, threads: usize) -> Self {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(crate::parallel::resolve_threads(threads)).build().ok();
-        TermCounter { tokenizer, with_studies, pool, chunks: Vec::new(), n_docs: 0, max_waiting_text: MAX_WAITING_TEXT }
+        TermCounter {
+            tokenizer,
+            with_studies,
+            pool,
+            folded: Default::default(),
+            chunks: Vec::new(),
+            n_docs: 0,
+            max_waiting_text: MAX_WAITING_TEXT,
+        }
     }
 
     /// Counts the next quotes, in corpus order.
@@ -194,15 +255,15 @@ impl<'t> TermCounter<'t> {
         if let Some(studies) = studies {
             assert_eq!(studies.len(), texts.len(), "one study index per quote");
         }
-        let tokenizer = self.tokenizer;
-        let work = || -> Vec<ChunkCounts> {
+        let (tokenizer, folded, with_studies) = (self.tokenizer, &self.folded, self.with_studies);
+        let work = || -> Vec<ChunkRows> {
             crate::parallel::doc_chunks(texts)
                 .into_par_iter()
                 .map_init(
                     || tokenizer.scratch(),
                     |scratch, range| {
                         let chunk_studies = studies.map(|s| &s[range.clone()]);
-                        count_chunk(tokenizer, &texts[range], chunk_studies, scratch)
+                        count_chunk(tokenizer, &texts[range], chunk_studies, scratch).fold_into(folded, with_studies)
                     },
                 )
                 .collect()
@@ -232,8 +293,9 @@ impl<'t> TermCounter<'t> {
         use std::sync::{Arc, Mutex};
 
         let (tokenizer, with_studies, max_waiting_text) = (self.tokenizer, self.with_studies, self.max_waiting_text);
+        let folded = &self.folded;
         // One slot per chunk, in corpus order, filled in whatever order the chunks finish.
-        let slots: Mutex<Vec<Option<ChunkCounts>>> = Mutex::new(Vec::new());
+        let slots: Mutex<Vec<Option<ChunkRows>>> = Mutex::new(Vec::new());
         let waiting_text = AtomicUsize::new(0);
         let mut n_docs = 0;
         let mut work = || {
@@ -264,7 +326,8 @@ impl<'t> TermCounter<'t> {
                         scope.spawn(move |_| {
                             let texts = batch.texts(range.clone());
                             let studies = with_studies.then(|| &batch.studies[range]);
-                            let counts = count_chunk(tokenizer, &texts, studies, &mut tokenizer.scratch());
+                            let counts = count_chunk(tokenizer, &texts, studies, &mut tokenizer.scratch())
+                                .fold_into(folded, with_studies);
                             slots.lock().expect("no chunk panicked")[slot] = Some(counts);
                             waiting_text.fetch_sub(bytes, Ordering::AcqRel);
                         });
@@ -284,8 +347,9 @@ impl<'t> TermCounter<'t> {
 
     /// Merges every batch: columns in sorted term order, rows in quote order.
     pub fn finish(self) -> TermCounts {
-        let TermCounter { pool, chunks, n_docs, with_studies, .. } = self;
-        let merge = || merge_chunks(chunks, n_docs, with_studies);
+        let TermCounter { pool, folded, chunks, n_docs, with_studies, .. } = self;
+        let folded = folded.into_inner().expect("no chunk panicked");
+        let merge = || merge_chunks(chunks, folded, n_docs, with_studies);
         match &pool {
             Some(pool) => pool.install(merge),
             None => merge(),
@@ -354,18 +418,8 @@ fn prefix_key(bytes: &[u8]) -> u64 {
 }
 
 /// Merges chunk results: global columns in sorted term order, rows in quote order.
-fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> TermCounts {
-    // Ids in order of first appearance, then the sorted order.
-    let mut global = StrInterner::default();
-    let local_to_first: Vec<Vec<u32>> = chunks
-        .iter()
-        .map(|chunk| {
-            // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
-            (0..chunk.term_ends.len())
-                .map(|i| if chunk.df[i] == 0 { UNUSED } else { global.intern(chunk.term(i)).0 })
-                .collect()
-        })
-        .collect();
+fn merge_chunks(chunks: Vec<ChunkRows>, folded: FoldedTerms, n_docs: usize, with_studies: bool) -> TermCounts {
+    let FoldedTerms { terms: global, df: folded_df, tf: folded_tf, mut study_pairs } = folded;
     // Byte order of UTF-8 is code point order, and skips re-validating UTF-8 in every comparison. Each
     // term carries its first 8 bytes as a big-endian integer (zero-padded), which orders terms the same
     // way whenever it differs, so most comparisons touch no string.
@@ -381,25 +435,14 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
     }
     let terms: Vec<String> = order.par_iter().map(|&first| global.resolve(first).to_string()).collect();
     let n_terms = terms.len();
-
-    let (mut df, mut tf) = (vec![0u64; n_terms], vec![0u64; n_terms]);
-    let mut study_pairs: Vec<(u32, u32)> = Vec::new();
-    for (chunk, map) in chunks.iter().zip(&local_to_first) {
-        for (local, &first) in map.iter().enumerate().filter(|&(_, &first)| first != UNUSED) {
-            let col = first_to_sorted[first as usize] as usize;
-            df[col] += u64::from(chunk.df[local]);
-            tf[col] += u64::from(chunk.tf[local]);
-        }
-        if with_studies {
-            study_pairs.extend(chunk.term_studies.iter().map(|&(t, s)| (first_to_sorted[map[t as usize] as usize], s)));
-        }
-    }
+    let df: Vec<u64> = order.iter().map(|&first| folded_df[first as usize]).collect();
+    let tf: Vec<u64> = order.iter().map(|&first| folded_tf[first as usize]).collect();
     let n_studies = with_studies.then(|| {
         study_pairs.par_sort_unstable();
         study_pairs.dedup();
         let mut n = vec![0u32; n_terms];
         for (term, _) in study_pairs {
-            n[term as usize] += 1;
+            n[first_to_sorted[term as usize] as usize] += 1;
         }
         n
     });
@@ -424,13 +467,12 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
         .zip(split_by_lengths(&mut data, chunks.iter().map(|c| c.indices.len())))
         .zip(bases)
         .collect::<Vec<_>>();
-    chunks.into_par_iter().zip(local_to_first.par_iter()).zip(parts).for_each(|((chunk, map), part)| {
+    chunks.into_par_iter().zip(parts).for_each(|(chunk, part)| {
         let (((part_indptr, part_indices), part_data), base) = part;
-        // Each local term's global column, then each row sorted by column: an entry is packed as
-        // column << 32 | count, so sorting the integers sorts the row. Rows hold a few dozen entries;
-        // this beat a transpose of the chunk and back (100 MB: merge 0.39-0.45 s -> 0.34-0.36 s).
-        let column: Vec<u32> =
-            map.iter().map(|&first| if first == UNUSED { UNUSED } else { first_to_sorted[first as usize] }).collect();
+        // Each row sorted by global column: an entry is packed as column << 32 | count, so sorting the
+        // integers sorts the row. Rows hold a few dozen entries; this beat a transpose of the chunk and
+        // back (100 MB: merge 0.39-0.45 s -> 0.34-0.36 s).
+        let column = &first_to_sorted;
         let mut row: Vec<u64> = Vec::new();
         for (r, out) in part_indptr.iter_mut().enumerate() {
             let (start, end) = (chunk.indptr[r], chunk.indptr[r + 1]);
@@ -439,7 +481,7 @@ fn merge_chunks(chunks: Vec<ChunkCounts>, n_docs: usize, with_studies: bool) -> 
                 chunk.indices[start..end]
                     .iter()
                     .zip(&chunk.data[start..end])
-                    .map(|(&local, &count)| (u64::from(column[local as usize]) << 32) | u64::from(count)),
+                    .map(|(&folded, &count)| (u64::from(column[folded as usize]) << 32) | u64::from(count)),
             );
             row.sort_unstable();
             for ((&key, index), value) in row.iter().zip(&mut part_indices[start..end]).zip(&mut part_data[start..end])
