@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use themata::corpus::{ColumnSpec, CorpusOptions, CorpusStats, Format, QuoteReader, Warning, read_word_list};
-use themata::corpus::{Corpus, CorpusError, Quote};
+use themata::corpus::{Corpus, CorpusError, Quote, StrList};
 use themata::progress::Progress;
 use themata::report::{
     InspectReport, OutputDir, write_atomic, write_docs_tsv, write_matrix_market, write_token_line, write_vocab_tsv,
@@ -586,14 +586,15 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     let mut counter = themata::vocab::TermCounter::new(&tokenizer, with_studies, args.threads);
     // Reading and parsing run as one of the counting pool's tasks, beside the counting of the batches
     // already read (see `TermCounter::add_stream`). A bad row ends the reading there.
-    let mut ids: Vec<String> = Vec::new();
+    // Millions of ids on large corpora: end to end in one buffer, not a String each.
+    let mut ids = StrList::default();
     let mut study_index = DenseIndex::default();
     counter.add_stream(|| -> Result<_, CorpusError> {
         let mut batch = TextBatch::default();
         for quote in reader.by_ref().take(BATCH) {
             let quote = quote?;
             batch.push(&quote.text, study_index.of(quote.study.as_deref()));
-            ids.push(quote.id);
+            ids.push(&quote.id);
         }
         bars.advance(batch.len() as u64);
         Ok((!batch.is_empty()).then_some(batch))
@@ -620,7 +621,7 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     })
     .with_context(context)?;
     out.write("vocab.tsv", |w| write_vocab_tsv(w, &model)).with_context(context)?;
-    out.write("docs.tsv", |w| write_docs_tsv(w, ids.iter().map(String::as_str))).with_context(context)?;
+    out.write("docs.tsv", |w| write_docs_tsv(w, ids.iter())).with_context(context)?;
     out.commit().with_context(context)?;
     clock.lap("write");
     bars.note(&format!(

@@ -12,6 +12,7 @@
 
 use rayon::prelude::*;
 
+use crate::corpus::StrList;
 use crate::tokenize::{Scratch, StrInterner, Tokenizer};
 
 /// Marks a chunk-local term that no quote of the chunk emitted.
@@ -175,37 +176,30 @@ pub const MAX_WAITING_TEXT: usize = 8 << 20;
 /// a study index (`u32::MAX` for none; ignored when counting without studies).
 #[derive(Debug, Default)]
 pub struct TextBatch {
-    text: String,
-    ends: Vec<usize>,
+    texts: StrList,
     studies: Vec<u32>,
 }
 
 impl TextBatch {
     /// Appends a quote's text and study index.
     pub fn push(&mut self, text: &str, study: u32) {
-        self.text.push_str(text);
-        self.ends.push(self.text.len());
+        self.texts.push(text);
         self.studies.push(study);
     }
 
     /// Number of quotes.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.texts.len()
     }
 
     /// True when the batch holds no quote.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.texts.is_empty()
     }
 
     /// The texts of quotes `range`, in order.
     fn texts(&self, range: std::ops::Range<usize>) -> Vec<&str> {
-        range
-            .map(|i| {
-                let start = if i == 0 { 0 } else { self.ends[i - 1] };
-                &self.text[start..self.ends[i]]
-            })
-            .collect()
+        self.texts.range(range).collect()
     }
 }
 
@@ -857,12 +851,18 @@ mod tests {
         assert_eq!(one, count_terms(&tokenizer, &refs, None, 5));
     }
 
+    /// 3,000 quotes in 7 studies, and a tokenizer with bigrams, for the batch tests.
+    fn quotes_in_studies() -> (Vec<String>, Vec<u32>, Tokenizer) {
+        let texts = (0..3000).map(|i| format!("{} study{} {}", FIXTURE[i % 5], i % 7, i % 97)).collect();
+        let studies = (0..3000).map(|i| (i % 7) as u32).collect();
+        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
+        (texts, studies, tokenizer)
+    }
+
     #[test]
     fn batches_count_like_the_whole_corpus() {
-        let texts: Vec<String> = (0..3000).map(|i| format!("{} study{} {}", FIXTURE[i % 5], i % 7, i % 97)).collect();
+        let (texts, studies, tokenizer) = quotes_in_studies();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let studies: Vec<u32> = (0..3000).map(|i| (i % 7) as u32).collect();
-        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
         let whole = count_terms(&tokenizer, &refs, Some(&studies), 2);
         let mut counter = TermCounter::new(&tokenizer, true, 2);
         for (batch, batch_studies) in refs.chunks(700).zip(studies.chunks(700)) {
@@ -873,10 +873,8 @@ mod tests {
 
     #[test]
     fn streamed_batches_count_like_the_whole_corpus_and_stop_at_an_error() {
-        let texts: Vec<String> = (0..3000).map(|i| format!("{} study{} {}", FIXTURE[i % 5], i % 7, i % 97)).collect();
+        let (texts, studies, tokenizer) = quotes_in_studies();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let studies: Vec<u32> = (0..3000).map(|i| (i % 7) as u32).collect();
-        let tokenizer = TokenizerParams { ngram_range: (1, 2), ..TokenizerParams::default() }.build().unwrap();
         let whole = count_terms(&tokenizer, &refs, Some(&studies), 1);
         let batches = || {
             let mut next = texts.chunks(700).zip(studies.chunks(700));

@@ -16,6 +16,7 @@ mod coding;
 mod error;
 mod read;
 mod stats;
+mod str_list;
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +27,7 @@ pub use coding::{
 pub use error::{CorpusError, Position};
 pub use read::QuoteReader;
 pub use stats::{CorpusStats, Distribution};
+pub use str_list::StrList;
 
 /// The file formats themata reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
