@@ -262,10 +262,7 @@ impl<'t> TermCounter<'t> {
                 )
                 .collect()
         };
-        let counted = match &self.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
-        };
+        let counted = on_pool(&self.pool, work);
         self.chunks.extend(counted);
         self.n_docs += texts.len();
     }
@@ -292,7 +289,7 @@ impl<'t> TermCounter<'t> {
         let slots: Mutex<Vec<Option<ChunkRows>>> = Mutex::new(Vec::new());
         let waiting_text = AtomicUsize::new(0);
         let mut n_docs = 0;
-        let mut work = || {
+        let work = || {
             rayon::scope(|scope| -> Result<(), E> {
                 loop {
                     while waiting_text.load(Ordering::Acquire) > max_waiting_text {
@@ -329,10 +326,7 @@ impl<'t> TermCounter<'t> {
                 }
             })
         };
-        let read = match &self.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
-        };
+        let read = on_pool(&self.pool, work);
         let counted = slots.into_inner().expect("no chunk panicked");
         self.chunks.extend(counted.into_iter().map(|c| c.expect("every chunk counted before the scope ended")));
         self.n_docs += n_docs;
@@ -343,11 +337,15 @@ impl<'t> TermCounter<'t> {
     pub fn finish(self) -> TermCounts {
         let TermCounter { pool, folded, chunks, n_docs, with_studies, .. } = self;
         let folded = folded.into_inner().expect("no chunk panicked");
-        let merge = || merge_chunks(chunks, folded, n_docs, with_studies);
-        match &pool {
-            Some(pool) => pool.install(merge),
-            None => merge(),
-        }
+        on_pool(&pool, || merge_chunks(chunks, folded, n_docs, with_studies))
+    }
+}
+
+/// Runs `work` on the counter's pool, or on the calling thread if the OS refused the pool's threads.
+fn on_pool<R: Send>(pool: &Option<rayon::ThreadPool>, work: impl FnOnce() -> R + Send) -> R {
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
     }
 }
 
