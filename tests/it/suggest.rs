@@ -9,7 +9,20 @@ fn suggest_writes_six_files_identical_for_one_and_two_threads() {
     let dir = Dir::new();
     let corpus = repo_file("corpora/peer-support/quotes.csv");
     let corpus = corpus.to_str().unwrap();
-    let common = ["--k-range", "4,6", "--stability-runs", "2", "--lsa-dims", "20", "--n-init", "2", "--seed", "7"];
+    let common = [
+        "--k-range",
+        "4,6",
+        "--stability-runs",
+        "2",
+        "--lsa-dims",
+        "20",
+        "--lsa-iter",
+        "3",
+        "--n-init",
+        "2",
+        "--seed",
+        "7",
+    ];
     let mut one = vec!["suggest", corpus, "--threads", "1", "--out", "one"];
     one.extend(common);
     let mut two = vec!["suggest", corpus, "--threads", "2", "--out", "two"];
@@ -51,6 +64,8 @@ fn suggest_writes_six_files_identical_for_one_and_two_threads() {
     assert_eq!(manifest["seed"], 7);
     assert_eq!(manifest["threads"], 1);
     assert!(manifest["parameters"]["tokenizer"]["ngram_range"].is_array());
+    let cluster = &manifest["parameters"]["cluster"];
+    assert_eq!((&cluster["n_components"], &cluster["n_iter"], &cluster["n_init"]), (&20.into(), &3.into(), &2.into()));
     let report = std::fs::read_to_string(dir.path("one/report.md")).unwrap();
     assert!(report.contains("## Theme 1:") && report.contains("Representative quotes"));
 }
