@@ -8,6 +8,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::REDUCE_ROWS;
+use super::dense::dots_into;
 use super::rng::Rng;
 
 /// k-means settings. Defaults follow scikit-learn's `KMeans` where it has them.
@@ -60,6 +61,9 @@ pub fn lowest_inertia(runs: Vec<KMeans>) -> KMeans {
 /// Every seeded restart of k-means, in run order (for the stability of a k across restarts).
 pub fn kmeans_runs(x: ArrayView2<f64>, params: &KMeansParams) -> Vec<KMeans> {
     assert!(params.k >= 1 && params.k <= x.nrows(), "1 <= k <= number of quotes");
+    // Rows as plain slices for the dense kernel (a copy only if the caller's rows are not contiguous).
+    let x = x.as_standard_layout();
+    let x = x.view();
     let norms: Array1<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
     let n = x.nrows() as f64;
     let mean = x.sum_axis(Axis(0)) / n;
@@ -82,8 +86,23 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
     let n = x.nrows();
     let trials = 2 + (k as f64).ln() as usize;
     let mut centres = vec![rng.below(n)];
-    let sq = |i: usize, j: usize| (norms[i] + norms[j] - 2.0 * x.row(i).dot(&x.row(j))).max(0.0);
-    let mut closest: Vec<f64> = (0..n).map(|i| sq(i, centres[0])).collect();
+    let d = x.ncols();
+    let rows = x.as_slice().expect("standard layout");
+    let row = |i: usize| &rows[i * d..(i + 1) * d];
+    // Each row's squared distance to every centre in `centres`, capped by `cap` (row-major, n x m).
+    let distances = |centres: &[usize], cap: &[f64]| -> Vec<f64> {
+        let m = centres.len();
+        let packed: Vec<f64> = centres.iter().flat_map(|&c| row(c).iter().copied()).collect();
+        let mut out = vec![0.0; n * m];
+        out.par_chunks_mut(m).with_min_len(256).enumerate().for_each(|(i, out)| {
+            dots_into(row(i), &packed, out);
+            for (o, &c) in out.iter_mut().zip(centres) {
+                *o = cap[i].min((norms[i] + norms[c] - 2.0 * *o).max(0.0));
+            }
+        });
+        out
+    };
+    let mut closest = distances(&centres, &vec![f64::INFINITY; n]);
     while centres.len() < k {
         let total: f64 = closest.iter().sum();
         // Every candidate is drawn from the same distribution, so all are drawn first; then one pass over
@@ -106,12 +125,7 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
             })
             .collect();
         // Row-major `n x trials`: each row's distance to every candidate, capped by its current closest.
-        let (current, candidates_ref) = (&closest, &candidates);
-        let updated: Vec<f64> = (0..n)
-            .into_par_iter()
-            .with_min_len(256)
-            .flat_map_iter(|i| candidates_ref.iter().map(move |&c| current[i].min(sq(i, c))))
-            .collect();
+        let updated = distances(&candidates, &closest);
         let mut best: Option<(f64, usize)> = None;
         for t in 0..trials {
             let potential: f64 = (0..n).map(|i| updated[i * trials + t]).sum();
@@ -133,10 +147,10 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
 /// Nearest centroid of every row, with the squared distance.
 pub fn assign(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64)> {
     let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
-    let products = x.dot(&centroids.t()); // n x k
+    let x = x.as_standard_layout();
+    let products = products(x.view(), 0..x.nrows(), centroids); // n x k
     products
-        .axis_iter(Axis(0))
-        .into_par_iter()
+        .par_chunks(centroids.nrows())
         .enumerate()
         .map(|(i, row)| {
             let mut best = (0, f64::INFINITY);
@@ -165,6 +179,8 @@ fn lloyd(
     tol: f64,
 ) -> KMeans {
     let k = params.k;
+    let rows = x.as_slice().expect("standard layout");
+    let row = |i: usize| &rows[i * x.ncols()..(i + 1) * x.ncols()];
     // (label, upper bound, lower bound) per row; the first pass computes them exactly.
     let mut state: Vec<(usize, f64, f64)> = nearest_two(x, norms, &centroids);
     let mut n_iter = 0;
@@ -187,22 +203,23 @@ fn lloyd(
                     if *upper <= bound {
                         return None;
                     }
-                    let own = x.row(i).dot(&centroids.row(*label));
+                    let mut own = [0.0];
+                    dots_into(row(i), flat_row(&centroids, *label), &mut own);
+                    let own = own[0];
                     *upper = (norms[i] + centroid_norms[*label] - 2.0 * own).max(0.0).sqrt();
                     (*upper > bound).then_some(i)
                 })
                 .collect();
-            // Fixed blocks of the rows to scan, so the products never depend on the thread count.
+            let flat = centroids.as_slice().expect("standard layout");
             let rescanned: Vec<(usize, f64, f64)> = scan
-                .par_chunks(REDUCE_ROWS)
-                .flat_map_iter(|block| {
-                    let products = x.select(Axis(0), block).dot(&centroids.t());
-                    block
-                        .iter()
-                        .zip(products.rows())
-                        .map(|(&i, row)| nearest_of(norms[i], row.iter().copied(), &centroid_norms))
-                        .collect::<Vec<_>>()
-                })
+                .par_iter()
+                .map_init(
+                    || vec![0.0; k],
+                    |products, &i| {
+                        dots_into(row(i), flat, products);
+                        nearest_of(norms[i], products.iter().copied(), &centroid_norms)
+                    },
+                )
                 .collect();
             let mut changed_rows = 0;
             for (&i, new) in scan.iter().zip(rescanned) {
@@ -272,28 +289,46 @@ fn lloyd(
 /// its dot products with the centroids and their squared norms.
 #[inline]
 fn nearest_of(norm: f64, products: impl Iterator<Item = f64>, centroid_norms: &[f64]) -> (usize, f64, f64) {
+    // Squared distances compared, two square roots taken: one per centroid was a tenth of k-means.
     let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
     for (c, p) in products.enumerate() {
-        let d = (norm - 2.0 * p + centroid_norms[c]).max(0.0).sqrt();
+        let d = (norm - 2.0 * p + centroid_norms[c]).max(0.0);
         if d < d1 {
             (d2, d1, best) = (d1, d, c);
         } else if d < d2 {
             d2 = d;
         }
     }
-    (best, d1, d2)
+    (best, d1.sqrt(), d2.sqrt())
 }
 
 /// Each row's nearest centroid with its distance, and the distance to the second nearest (Euclidean).
 fn nearest_two(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64, f64)> {
     let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
-    let products = x.dot(&centroids.t());
-    products
-        .axis_iter(Axis(0))
-        .into_par_iter()
+    products(x, 0..x.nrows(), centroids)
+        .par_chunks(centroids.nrows())
         .enumerate()
         .map(|(i, row)| nearest_of(norms[i], row.iter().copied(), &centroid_norms))
         .collect()
+}
+
+/// Dot products of the rows in `range` with every centroid, row-major (`rows x k`); each row's own, so
+/// the same for any thread count.
+fn products(x: ArrayView2<f64>, range: std::ops::Range<usize>, centroids: &Array2<f64>) -> Vec<f64> {
+    let (d, k) = (x.ncols(), centroids.nrows());
+    let rows = x.as_slice().expect("standard layout");
+    let flat = centroids.as_slice().expect("standard layout");
+    let mut out = vec![0.0; range.len() * k];
+    out.par_chunks_mut(k.max(1)).with_min_len(64).zip(range).for_each(|(out, i)| {
+        dots_into(&rows[i * d..(i + 1) * d], flat, out);
+    });
+    out
+}
+
+/// Centroid `c` of a standard-layout centroid matrix, as a slice.
+fn flat_row(centroids: &Array2<f64>, c: usize) -> &[f64] {
+    let d = centroids.ncols();
+    &centroids.as_slice().expect("standard layout")[c * d..(c + 1) * d]
 }
 
 /// Half the distance from each centroid to its nearest other centroid.

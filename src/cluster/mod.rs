@@ -9,6 +9,7 @@
 //!   [`STABLE`], the most stable k is kept instead (scores of unstable ks differ by noise) and a warning
 //!   says the number of themes is the analyst's choice. The table of every k tried is kept for the report.
 
+mod dense;
 pub mod kmeans;
 pub mod lsa;
 pub mod refine;
