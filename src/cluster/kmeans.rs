@@ -185,16 +185,23 @@ fn lloyd(
     let mut state: Vec<(usize, f64, f64)> = nearest_two(x, norms, &centroids);
     let mut n_iter = 0;
     let mut first = true;
+    // Each cluster's sum of rows and size, kept from one iteration to the next: a pass over every row
+    // when the labels start afresh, then only the rows that changed cluster, in row order (a pass over
+    // all 11,293 x 100 values of 20 Newsgroups was a fifth of every iteration, for a few hundred moves).
+    let mut totals = (Array2::<f64>::zeros((k, x.ncols())), vec![0usize; k]);
     for iter in 0..params.max_iter {
         n_iter = iter + 1;
+        let fresh = first;
+        // (row, former cluster) of every row that changed cluster, in row order.
+        let mut moved: Vec<(usize, usize)> = Vec::new();
         let changed = if first {
             first = false;
             true
         } else {
             let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
             let half_gap = half_gaps(&centroids, &centroid_norms);
-            // Rows whose bounds hold keep their cluster; the others get their distance to every centroid
-            // from one matrix product over all of them (far faster than a dot product per pair).
+            // Rows whose bounds hold keep their cluster; the others get their distance to their own
+            // centroid, and if the bounds still fail, to every centroid.
             let scan: Vec<usize> = state
                 .par_iter_mut()
                 .enumerate()
@@ -221,15 +228,30 @@ fn lloyd(
                     },
                 )
                 .collect();
-            let mut changed_rows = 0;
             for (&i, new) in scan.iter().zip(rescanned) {
-                changed_rows += usize::from(new.0 != state[i].0);
+                if new.0 != state[i].0 {
+                    moved.push((i, state[i].0));
+                }
                 state[i] = new;
             }
-            changed_rows > 0
+            !moved.is_empty()
         };
-        let labels: Vec<usize> = state.iter().map(|s| s.0).collect();
-        let (sums, counts) = cluster_sums(x, &labels, k);
+        if fresh {
+            let labels: Vec<usize> = state.iter().map(|s| s.0).collect();
+            totals = cluster_sums(x, &labels, k);
+        } else {
+            let (sums, counts) = &mut totals;
+            let sums = sums.as_slice_mut().expect("standard layout");
+            let d = x.ncols();
+            for &(i, from) in &moved {
+                let to = state[i].0;
+                sums[from * d..(from + 1) * d].iter_mut().zip(row(i)).for_each(|(s, v)| *s -= v);
+                sums[to * d..(to + 1) * d].iter_mut().zip(row(i)).for_each(|(s, v)| *s += v);
+                counts[from] -= 1;
+                counts[to] += 1;
+            }
+        }
+        let (sums, counts) = &totals;
         let mut new = centroids.clone();
         let mut emptied = false;
         for (c, &count) in counts.iter().enumerate() {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::REDUCE_ROWS;
 use super::rng::Rng;
-use super::sparse::accumulate_rows;
+use super::sparse::{BLOCK, accumulate_rows};
 use crate::vocab::Csr;
 
 /// The LSA embedding of each quote, `U * Sigma` (as `TruncatedSVD.fit_transform`), and the singular values.
@@ -41,20 +41,24 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     let forward = to_f32(matrix);
     let transposed = forward.transpose();
     // Buffers reused by every application of A A^T.
-    let mut basis = Array2::<f32>::zeros((n_rows, l));
-    let mut side = Array2::<f32>::zeros((n_cols, l));
-    let mut image = Array2::<f32>::zeros((n_rows, l));
+    let mut basis = ColumnBlocks::zeros(n_rows, l);
+    let mut side = ColumnBlocks::zeros(n_cols, l);
+    let mut image = ColumnBlocks::zeros(n_rows, l);
     let mut rng = Rng::new(seed, 0x15A);
     // The range finder starts from A applied to random signs (Rademacher: as good as Gaussians here, and
     // one bit each), as scikit-learn's randomized_svd starts from A times a random matrix.
-    side.mapv_inplace(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
+    for r in 0..n_cols {
+        for c in 0..l {
+            side.set(r, c, if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
+        }
+    }
     sparse_times_dense_into(&forward, &side, &mut image);
-    let mut q = cholesky_qr(image.mapv(f64::from));
+    let mut q = cholesky_qr(image.to_f64(l));
     let mut apply_aat = |q: &Array2<f64>| {
-        basis.zip_mut_with(q, |b, &x| *b = x as f32);
+        basis.assign(q);
         sparse_times_dense_into(&transposed, &basis, &mut side);
         sparse_times_dense_into(&forward, &side, &mut image);
-        image.mapv(f64::from)
+        image.to_f64(l)
     };
     for _ in 0..n_iter {
         q = cholesky_qr(apply_aat(&q));
@@ -92,17 +96,58 @@ fn to_f32(matrix: &Csr<f64>) -> Csr<f32> {
     }
 }
 
-/// `out = A X`, into a buffer of the right shape (reused across power iterations); each output row
-/// depends on one input row only.
-fn sparse_times_dense_into(a: &Csr<f32>, x: &Array2<f32>, out: &mut Array2<f32>) {
-    let width = x.ncols();
-    let x = x.as_slice().expect("standard layout");
-    let out = out.as_slice_mut().expect("standard layout");
-    // Plain slices rather than ndarray rows: this loop runs once per non-zero and must vectorise.
-    out.par_chunks_mut(width.max(1)).enumerate().for_each(|(r, row)| {
-        let (cols, values) = a.row(r);
-        accumulate_rows(row, cols, values, x, width);
-    });
+/// `out = A X`, into a buffer of the right shape (reused across power iterations), one column block at
+/// a time; each output row of a block depends on one input row only.
+fn sparse_times_dense_into(a: &Csr<f32>, x: &ColumnBlocks, out: &mut ColumnBlocks) {
+    for (x_block, out_block) in x.data.chunks(x.block_len()).zip(out.data.chunks_mut(out.n_rows * BLOCK)) {
+        out_block.par_chunks_mut(BLOCK).with_min_len(64).enumerate().for_each(|(r, row)| {
+            let (cols, values) = a.row(r);
+            accumulate_rows(row, cols, values, x_block, BLOCK);
+        });
+    }
+}
+
+/// A dense `f32` matrix stored as blocks of [`BLOCK`] columns (the last one padded with zeros), each
+/// block row-major and contiguous. The sparse products read one row of the dense factor per non-zero,
+/// at random: with all 110 columns side by side those reads came from L3 cache (a 30,000-term factor
+/// is 13 MB); one block at a time they read one cache line each from a block a sixth of that size.
+/// Each output value is the same sum in the same order as with whole rows, so the same bits; measured on
+/// 20 Newsgroups (11,293 x 30,555, 938 thousand non-zeros, 2 threads): LSA 0.46-0.51 s -> FIXME.
+struct ColumnBlocks {
+    n_rows: usize,
+    data: Vec<f32>,
+}
+
+impl ColumnBlocks {
+    fn zeros(n_rows: usize, n_cols: usize) -> Self {
+        ColumnBlocks { n_rows, data: vec![0.0; n_cols.div_ceil(BLOCK) * n_rows * BLOCK] }
+    }
+
+    fn block_len(&self) -> usize {
+        self.n_rows * BLOCK
+    }
+
+    fn at(&self, r: usize, c: usize) -> usize {
+        (c / BLOCK) * self.block_len() + r * BLOCK + c % BLOCK
+    }
+
+    fn set(&mut self, r: usize, c: usize, value: f32) {
+        let at = self.at(r, c);
+        self.data[at] = value;
+    }
+
+    /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns.
+    fn assign(&mut self, q: &Array2<f64>) {
+        debug_assert_eq!(q.nrows(), self.n_rows);
+        for ((r, c), &x) in q.indexed_iter() {
+            self.set(r, c, x as f32);
+        }
+    }
+
+    /// The first `n_cols` columns as an `f64` array.
+    fn to_f64(&self, n_cols: usize) -> Array2<f64> {
+        Array2::from_shape_fn((self.n_rows, n_cols), |(r, c)| f64::from(self.data[self.at(r, c)]))
+    }
 }
 
 /// `X^T X`, summed over fixed chunks of rows in order.
