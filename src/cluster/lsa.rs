@@ -136,17 +136,30 @@ impl ColumnBlocks {
         self.data[at] = value;
     }
 
-    /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns.
+    /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns, block by block in parallel.
     fn assign(&mut self, q: &Array2<f64>) {
         debug_assert_eq!(q.nrows(), self.n_rows);
-        for ((r, c), &x) in q.indexed_iter() {
-            self.set(r, c, x as f32);
-        }
+        let block_len = self.block_len();
+        self.data.par_chunks_mut(block_len).enumerate().for_each(|(b, block)| {
+            let first = b * BLOCK;
+            let width = q.ncols().saturating_sub(first).min(BLOCK);
+            for (row, q_row) in block.chunks_exact_mut(BLOCK).zip(q.rows()) {
+                for (out, &x) in row[..width].iter_mut().zip(q_row.iter().skip(first)) {
+                    *out = x as f32;
+                }
+            }
+        });
     }
 
-    /// The first `n_cols` columns as an `f64` array.
+    /// The first `n_cols` columns as an `f64` array, row by row in parallel.
     fn to_f64(&self, n_cols: usize) -> Array2<f64> {
-        Array2::from_shape_fn((self.n_rows, n_cols), |(r, c)| f64::from(self.data[self.at(r, c)]))
+        let mut out = Array2::zeros((self.n_rows, n_cols));
+        out.axis_iter_mut(Axis(0)).into_par_iter().enumerate().for_each(|(r, mut row)| {
+            for (c, x) in row.iter_mut().enumerate() {
+                *x = f64::from(self.data[self.at(r, c)]);
+            }
+        });
+        out
     }
 }
 
