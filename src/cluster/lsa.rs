@@ -44,14 +44,19 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     let mut basis = ColumnBlocks::zeros(n_rows, l);
     let mut side = ColumnBlocks::zeros(n_cols, l);
     let mut image = ColumnBlocks::zeros(n_rows, l);
-    let mut rng = Rng::new(seed, 0x15A);
+    let rng = Rng::new(seed, 0x15A);
     // The range finder starts from A applied to random signs (Rademacher: as good as Gaussians here, and
-    // one bit each), as scikit-learn's randomized_svd starts from A times a random matrix.
-    for r in 0..n_cols {
-        for c in 0..l {
-            side.set(r, c, if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 });
+    // one bit each), as scikit-learn's randomized_svd starts from A times a random matrix. Entry (r, c)
+    // is draw r l + c + 1 of the stream, drawn block by block in parallel.
+    let block_len = side.block_len();
+    side.data.par_chunks_mut(block_len).enumerate().for_each(|(b, block)| {
+        for (r, row) in block.chunks_exact_mut(BLOCK).enumerate() {
+            for (j, x) in row.iter_mut().enumerate().take(l.saturating_sub(b * BLOCK)) {
+                let draw = rng.nth_ahead((r * l + b * BLOCK + j + 1) as u64);
+                *x = if draw >> 63 == 0 { 1.0 } else { -1.0 };
+            }
         }
-    }
+    });
     sparse_times_dense_into(&forward, &side, &mut image);
     let mut q = cholesky_qr(image.to_f64(l));
     let mut apply_aat = |q: &Array2<f64>| {
@@ -129,11 +134,6 @@ impl ColumnBlocks {
 
     fn at(&self, r: usize, c: usize) -> usize {
         (c / BLOCK) * self.block_len() + r * BLOCK + c % BLOCK
-    }
-
-    fn set(&mut self, r: usize, c: usize, value: f32) {
-        let at = self.at(r, c);
-        self.data[at] = value;
     }
 
     /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns, block by block in parallel.

@@ -17,11 +17,15 @@ impl Rng {
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.state = self.state.wrapping_add(GAMMA);
+        mix(self.state)
+    }
+
+    /// What the `n`-th call of [`Rng::next_u64`] from here would return (`n >= 1`), without advancing:
+    /// SplitMix64's state moves by a constant, so draws can be made out of order, in parallel, and be
+    /// the same as in sequence.
+    pub fn nth_ahead(&self, n: u64) -> u64 {
+        mix(self.state.wrapping_add(GAMMA.wrapping_mul(n)))
     }
 
     /// Uniform in [0, 1), with 53 bits of precision.
@@ -42,9 +46,26 @@ impl Rng {
     }
 }
 
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn draws_ahead_equal_draws_in_sequence() {
+        let ahead = Rng::new(42, 3);
+        let mut sequence = ahead.clone();
+        for n in 1..=100 {
+            assert_eq!(ahead.nth_ahead(n), sequence.next_u64());
+        }
+    }
 
     #[test]
     fn stream_is_fixed_and_sane() {
