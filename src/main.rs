@@ -429,9 +429,9 @@ struct SuggestArgs {
     /// LSA dimensions (truncated SVD of the TF-IDF matrix) before k-means
     #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Themes")]
     lsa_dims: usize,
-    /// Power iterations of the LSA's randomized SVD (scikit-learn's TruncatedSVD n_iter): more are more
-    /// exact and slower
-    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Themes")]
+    /// Power iterations of the LSA's randomized SVD (scikit-learn's TruncatedSVD n_iter, whose default
+    /// is 5): more are more exact and slower
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Themes")]
     lsa_iter: usize,
     /// Rounds of spherical k-means on the clustered TF-IDF rows after the LSA k-means (0: none); it stops
     /// early once fewer than one quote in a thousand moves

@@ -53,7 +53,9 @@ pub enum KChoice {
 pub struct ClusterParams {
     /// LSA dimensions. Default: 100 (capped by the number of quotes and terms).
     pub n_components: usize,
-    /// Power iterations of the randomized SVD. Default: 5 (scikit-learn's).
+    /// Power iterations of the randomized SVD. Default: 3 (scikit-learn's `TruncatedSVD` makes 5; on
+    /// 20 Newsgroups, BBC News and the shipped corpus 3 cluster as well, within the NMI's spread across
+    /// seeds, and make the LSA about a third faster: see the README).
     pub n_iter: usize,
     /// Number of clusters. Default: `Auto { min: 4, max: 20 }`.
     pub k: KChoice,
@@ -70,7 +72,7 @@ impl Default for ClusterParams {
     fn default() -> Self {
         ClusterParams {
             n_components: 100,
-            n_iter: 5,
+            n_iter: 3,
             k: KChoice::Auto { min: 4, max: 20 },
             n_init: 4,
             seed: 42,
