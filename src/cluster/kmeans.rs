@@ -1,8 +1,10 @@
 //! k-means (Lloyd) with greedy k-means++ seeding and seeded restarts, keeping the lowest inertia.
 //!
-//! The assignment step is a matrix product (`|x - c|^2 = |x|^2 - 2 x.c + |c|^2`), parallel over quotes;
-//! centroid sums run over fixed chunks of quotes added in chunk order, so labels and centroids are the
-//! same for any thread count. Per-chunk sums are partial results that merge by addition.
+//! Distances come from dot products (`|x - c|^2 = |x|^2 - 2 x.c + |c|^2`), each row's computed on its own
+//! by the stage's dense kernel (`dense.rs`), in parallel over quotes; centroid sums run over fixed chunks
+//! of quotes added in chunk order, then change by the rows that move, in row order; so labels and
+//! centroids are the same for any thread count. Per-chunk sums are partial results that merge by
+//! addition.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
