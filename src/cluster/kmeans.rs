@@ -150,7 +150,7 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
 pub fn assign(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64)> {
     let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
     let x = x.as_standard_layout();
-    let products = products(x.view(), 0..x.nrows(), centroids); // n x k
+    let products = products(x.view(), centroids); // n x k
     products
         .par_chunks(centroids.nrows())
         .enumerate()
@@ -313,7 +313,7 @@ fn lloyd(
 /// its dot products with the centroids and their squared norms.
 #[inline]
 fn nearest_of(norm: f64, products: impl Iterator<Item = f64>, centroid_norms: &[f64]) -> (usize, f64, f64) {
-    // Squared distances compared, two square roots taken: one per centroid was a tenth of k-means.
+    // Squared distances compared, and only the two kept get a square root (not one per centroid).
     let (mut best, mut d1, mut d2) = (0, f64::INFINITY, f64::INFINITY);
     for (c, p) in products.enumerate() {
         let d = (norm - 2.0 * p + centroid_norms[c]).max(0.0);
@@ -329,21 +329,21 @@ fn nearest_of(norm: f64, products: impl Iterator<Item = f64>, centroid_norms: &[
 /// Each row's nearest centroid with its distance, and the distance to the second nearest (Euclidean).
 fn nearest_two(x: ArrayView2<f64>, norms: &Array1<f64>, centroids: &Array2<f64>) -> Vec<(usize, f64, f64)> {
     let centroid_norms: Vec<f64> = centroids.rows().into_iter().map(|c| c.dot(&c)).collect();
-    products(x, 0..x.nrows(), centroids)
+    products(x, centroids)
         .par_chunks(centroids.nrows())
         .enumerate()
         .map(|(i, row)| nearest_of(norms[i], row.iter().copied(), &centroid_norms))
         .collect()
 }
 
-/// Dot products of the rows in `range` with every centroid, row-major (`rows x k`); each row's own, so
-/// the same for any thread count.
-fn products(x: ArrayView2<f64>, range: std::ops::Range<usize>, centroids: &Array2<f64>) -> Vec<f64> {
+/// Dot products of every row with every centroid, row-major (`n x k`); each row's own, so the same for
+/// any thread count.
+fn products(x: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<f64> {
     let (d, k) = (x.ncols(), centroids.nrows());
     let rows = x.as_slice().expect("standard layout");
     let flat = centroids.as_slice().expect("standard layout");
-    let mut out = vec![0.0; range.len() * k];
-    out.par_chunks_mut(k.max(1)).with_min_len(64).zip(range).for_each(|(out, i)| {
+    let mut out = vec![0.0; x.nrows() * k];
+    out.par_chunks_mut(k.max(1)).with_min_len(64).enumerate().for_each(|(i, out)| {
         dots_into(&rows[i * d..(i + 1) * d], flat, out);
     });
     out
