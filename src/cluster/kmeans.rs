@@ -90,7 +90,7 @@ fn plus_plus(x: ArrayView2<f64>, norms: &Array1<f64>, k: usize, rng: &mut Rng) -
     let mut centres = vec![rng.below(n)];
     let d = x.ncols();
     let rows = x.as_slice().expect("standard layout");
-    let row = |i: usize| &rows[i * d..(i + 1) * d];
+    let row = |i: usize| row_of(rows, d, i);
     // Each row's squared distance to every centre in `centres`, capped by `cap` (row-major, n x m).
     let distances = |centres: &[usize], cap: &[f64]| -> Vec<f64> {
         let m = centres.len();
@@ -182,7 +182,7 @@ fn lloyd(
 ) -> KMeans {
     let k = params.k;
     let rows = x.as_slice().expect("standard layout");
-    let row = |i: usize| &rows[i * x.ncols()..(i + 1) * x.ncols()];
+    let row = |i: usize| row_of(rows, x.ncols(), i);
     // (label, upper bound, lower bound) per row; the first pass computes them exactly.
     let mut state: Vec<(usize, f64, f64)> = nearest_two(x, norms, &centroids);
     let mut n_iter = 0;
@@ -213,7 +213,8 @@ fn lloyd(
                         return None;
                     }
                     let mut own = [0.0];
-                    dots_into(row(i), flat_row(&centroids, *label), &mut own);
+                    let centroid = row_of(centroids.as_slice().expect("standard layout"), centroids.ncols(), *label);
+                    dots_into(row(i), centroid, &mut own);
                     let own = own[0];
                     *upper = (norms[i] + centroid_norms[*label] - 2.0 * own).max(0.0).sqrt();
                     (*upper > bound).then_some(i)
@@ -344,15 +345,14 @@ fn products(x: ArrayView2<f64>, centroids: &Array2<f64>) -> Vec<f64> {
     let flat = centroids.as_slice().expect("standard layout");
     let mut out = vec![0.0; x.nrows() * k];
     out.par_chunks_mut(k.max(1)).with_min_len(64).enumerate().for_each(|(i, out)| {
-        dots_into(&rows[i * d..(i + 1) * d], flat, out);
+        dots_into(row_of(rows, d, i), flat, out);
     });
     out
 }
 
-/// Centroid `c` of a standard-layout centroid matrix, as a slice.
-fn flat_row(centroids: &Array2<f64>, c: usize) -> &[f64] {
-    let d = centroids.ncols();
-    &centroids.as_slice().expect("standard layout")[c * d..(c + 1) * d]
+/// Row `i` of a row-major matrix `width` wide, given as one slice.
+fn row_of(flat: &[f64], width: usize, i: usize) -> &[f64] {
+    &flat[i * width..(i + 1) * width]
 }
 
 /// Half the distance from each centroid to its nearest other centroid.

@@ -47,16 +47,8 @@ pub fn lsa(matrix: &Csr<f64>, n_components: usize, n_iter: usize, seed: u64) -> 
     let rng = Rng::new(seed, 0x15A);
     // The range finder starts from A applied to random signs (Rademacher: as good as Gaussians here, and
     // one bit each), as scikit-learn's randomized_svd starts from A times a random matrix. Entry (r, c)
-    // is draw r l + c + 1 of the stream, drawn block by block in parallel.
-    let block_len = side.block_len();
-    side.data.par_chunks_mut(block_len).enumerate().for_each(|(b, block)| {
-        for (r, row) in block.chunks_exact_mut(BLOCK).enumerate() {
-            for (j, x) in row.iter_mut().enumerate().take(l.saturating_sub(b * BLOCK)) {
-                let draw = rng.nth_ahead((r * l + b * BLOCK + j + 1) as u64);
-                *x = if draw >> 63 == 0 { 1.0 } else { -1.0 };
-            }
-        }
-    });
+    // is draw r l + c + 1 of the stream, so the blocks can be drawn in parallel.
+    side.fill(l, |r, c| if rng.nth_ahead((r * l + c + 1) as u64) >> 63 == 0 { 1.0 } else { -1.0 });
     sparse_times_dense_into(&forward, &side, &mut image);
     let mut q = cholesky_qr(image.to_f64(l));
     let mut apply_aat = |q: &Array2<f64>| {
@@ -138,19 +130,24 @@ impl ColumnBlocks {
         (c / BLOCK) * self.block_len() + r * BLOCK + c % BLOCK
     }
 
-    /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns, block by block in parallel.
-    fn assign(&mut self, q: &Array2<f64>) {
-        debug_assert_eq!(q.nrows(), self.n_rows);
+    /// Sets entry (r, c) of the first `n_cols` columns to `value(r, c)`, block by block in parallel.
+    fn fill(&mut self, n_cols: usize, value: impl Fn(usize, usize) -> f32 + Sync) {
         let block_len = self.block_len();
         self.data.par_chunks_mut(block_len).enumerate().for_each(|(b, block)| {
             let first = b * BLOCK;
-            let width = q.ncols().saturating_sub(first).min(BLOCK);
-            for (row, q_row) in block.chunks_exact_mut(BLOCK).zip(q.rows()) {
-                for (out, &x) in row[..width].iter_mut().zip(q_row.iter().skip(first)) {
-                    *out = x as f32;
+            let width = n_cols.saturating_sub(first).min(BLOCK);
+            for (r, row) in block.chunks_exact_mut(BLOCK).enumerate() {
+                for (j, out) in row[..width].iter_mut().enumerate() {
+                    *out = value(r, first + j);
                 }
             }
         });
+    }
+
+    /// Copies `q` (rounded to `f32`) into the first `q.ncols()` columns.
+    fn assign(&mut self, q: &Array2<f64>) {
+        debug_assert_eq!(q.nrows(), self.n_rows);
+        self.fill(q.ncols(), |r, c| q[[r, c]] as f32);
     }
 
     /// The first `n_cols` columns as an `f64` array, row by row in parallel.
