@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use crate::corpus::StrList;
-use crate::tokenize::{Scratch, StrInterner, Tokenizer};
+use crate::tokenize::{BatchInterner, Scratch, Tokenizer};
 
 /// Marks a chunk-local term that no quote of the chunk emitted.
 const UNUSED: u32 = u32::MAX;
@@ -120,30 +120,29 @@ impl ChunkCounts {
     /// folded term ids. Chunks wait in memory until the merge; their own term tables had been as large
     /// as their counts (the 1000 MB tier held 1.7 GB of chunks for 0.8 GB of counts).
     fn fold_into(mut self, folded: &std::sync::Mutex<FoldedTerms>, with_studies: bool) -> ChunkRows {
-        let to_folded: Vec<u32> = {
+        // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
+        let used: Vec<u32> = (0..self.term_ends.len() as u32).filter(|&i| self.df[i as usize] != 0).collect();
+        let used_terms: Vec<&str> = used.iter().map(|&i| self.term(i as usize)).collect();
+        let mut to_folded = vec![UNUSED; self.term_ends.len()];
+        {
             let mut folded = folded.lock().expect("no chunk panicked");
             let folded = &mut *folded;
-            let to_folded: Vec<u32> = (0..self.term_ends.len())
-                .map(|i| {
-                    // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
-                    if self.df[i] == 0 {
-                        return UNUSED;
-                    }
-                    let (id, new) = folded.terms.intern(self.term(i));
-                    if new {
-                        folded.df.push(0);
-                        folded.tf.push(0);
-                    }
-                    folded.df[id as usize] += u64::from(self.df[i]);
-                    folded.tf[id as usize] += u64::from(self.tf[i]);
-                    id
-                })
-                .collect();
+            folded.terms.intern_all(&used_terms, |at, id, new| {
+                to_folded[used[at] as usize] = id;
+                if new {
+                    folded.df.push(0);
+                    folded.tf.push(0);
+                }
+            });
+            for &local in &used {
+                let id = to_folded[local as usize] as usize;
+                folded.df[id] += u64::from(self.df[local as usize]);
+                folded.tf[id] += u64::from(self.tf[local as usize]);
+            }
             if with_studies {
                 folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
             }
-            to_folded
-        };
+        }
         self.indices.iter_mut().for_each(|local| *local = to_folded[*local as usize]);
         ChunkRows { indptr: self.indptr, indices: self.indices, data: self.data }
     }
@@ -153,7 +152,7 @@ impl ChunkCounts {
 /// order threads finish them: the merge sorts the terms, so no output depends on that order).
 #[derive(Default)]
 struct FoldedTerms {
-    terms: StrInterner,
+    terms: BatchInterner,
     df: Vec<u64>,
     tf: Vec<u64>,
     /// (folded term, study) pairs of every chunk, deduplicated at the merge.

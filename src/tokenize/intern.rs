@@ -251,6 +251,162 @@ impl StrInterner {
     }
 }
 
+/// How many strings ahead [`BatchInterner::intern_all`] prefetches a table slot, and half that, the
+/// key the slot names: about as many misses as a core keeps in flight.
+const PREFETCH_AHEAD: usize = 16;
+
+/// Asks the cache for the line holding `*at`; a hint only (never faults, even past the end).
+#[inline(always)]
+fn prefetch<T>(at: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and cannot fault, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
+/// Interned strings for folding many at a time (each chunk's terms into a corpus's table of every
+/// term): the same ids as [`StrInterner`] gives, in order of first appearance, but each batch's
+/// lookups are prefetched ahead. Folding into a [`StrInterner`] of 129 thousand terms cost about 120 ns
+/// a term, three dependent cache misses in a row (control bytes, slot, key); here the misses of
+/// successive terms overlap.
+#[derive(Clone, Debug, Default)]
+pub struct BatchInterner {
+    /// Open addressing with linear probing, at most half full: `0` is empty, otherwise the hash's top 32
+    /// bits over `id + 1`. Strings of up to 15 bytes only; longer ones are in `long`.
+    slots: Vec<u64>,
+    /// Packed key of each id ([`LONG`] for a long string).
+    keys: Vec<u128>,
+    long: HashTable<u32>,
+    arena: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl BatchInterner {
+    /// Calls `found(i, id, new)` for each `strings[i]`, in order: its id, interning it if new (the flag
+    /// says so). Equal to calling [`StrInterner::intern`] on each in turn.
+    pub fn intern_all(&mut self, strings: &[&str], mut found: impl FnMut(usize, u32, bool)) {
+        let keyed: Vec<(u64, Option<u128>)> = strings
+            .iter()
+            .map(|s| match pack_str(s.as_bytes()) {
+                Some(key) => (mix(key), Some(key)),
+                None => (hash_slice(s.as_bytes()), None),
+            })
+            .collect();
+        // Room for every string being new, so that no slot moves within the batch.
+        let needed = (self.keys.len() + strings.len()) * 2;
+        if self.slots.len() < needed {
+            self.grow(needed.next_power_of_two());
+        }
+        let mask = self.slots.len() - 1;
+        for (i, (s, &(hash, key))) in strings.iter().zip(&keyed).enumerate() {
+            if let Some(&(ahead, Some(_))) = keyed.get(i + PREFETCH_AHEAD) {
+                prefetch(&self.slots[ahead as usize & mask]);
+            }
+            if let Some(&(ahead, Some(_))) = keyed.get(i + PREFETCH_AHEAD / 2) {
+                // Its slot should be in cache by now: prefetch the key of its first occupant.
+                let slot = self.slots[ahead as usize & mask];
+                if slot != 0 {
+                    prefetch(&self.keys[(slot as u32 - 1) as usize]);
+                }
+            }
+            let (id, new) = match key {
+                Some(key) => self.intern_short(s.as_bytes(), key, hash),
+                None => self.intern_long(s.as_bytes(), hash),
+            };
+            found(i, id, new);
+        }
+    }
+
+    fn intern_short(&mut self, bytes: &[u8], key: u128, hash: u64) -> (u32, bool) {
+        let (mask, tag) = (self.slots.len() - 1, hash >> 32 << 32);
+        let mut at = hash as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                let id = self.push(bytes, key);
+                self.slots[at] = tag | u64::from(id + 1);
+                return (id, true);
+            }
+            let id = (slot as u32).wrapping_sub(1);
+            if slot & !0xFFFF_FFFF == tag && self.keys[id as usize] == key {
+                return (id, false);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn intern_long(&mut self, bytes: &[u8], hash: u64) -> (u32, bool) {
+        let (arena, spans) = (&self.arena, &self.spans);
+        let same = |&id: &u32| {
+            let (s, e) = spans[id as usize];
+            &arena[s as usize..e as usize] == bytes
+        };
+        if let Some(&id) = self.long.find(hash, same) {
+            return (id, false);
+        }
+        let id = self.push(bytes, LONG);
+        let (arena, spans) = (&self.arena, &self.spans);
+        self.long.insert_unique(hash, id, |&other| {
+            let (s, e) = spans[other as usize];
+            hash_slice(&arena[s as usize..e as usize])
+        });
+        (id, true)
+    }
+
+    fn push(&mut self, bytes: &[u8], key: u128) -> u32 {
+        let id = u32::try_from(self.spans.len()).ok().filter(|&id| id < u32::MAX).expect("fewer than 2^32 - 1 strings");
+        let start = u32::try_from(self.arena.len()).expect("under 4 GiB of distinct strings");
+        self.arena.extend_from_slice(bytes);
+        self.spans.push((start, self.arena.len() as u32));
+        self.keys.push(key);
+        id
+    }
+
+    /// Rehashes every short string into `n_slots` slots (a power of two).
+    fn grow(&mut self, n_slots: usize) {
+        self.slots = vec![0; n_slots];
+        let mask = n_slots - 1;
+        for (id, &key) in self.keys.iter().enumerate() {
+            if key == LONG {
+                continue;
+            }
+            let hash = mix(key);
+            let mut at = hash as usize & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = hash >> 32 << 32 | (id as u64 + 1);
+        }
+    }
+
+    /// The UTF-8 bytes behind an id.
+    pub fn resolve_bytes(&self, id: u32) -> &[u8] {
+        let (start, end) = self.spans[id as usize];
+        &self.arena[start as usize..end as usize]
+    }
+
+    /// The string behind an id.
+    pub fn resolve(&self, id: u32) -> &str {
+        let bytes = self.resolve_bytes(id);
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: as in `StrInterner::resolve`: only whole `&str`s are interned, one per span.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +427,23 @@ mod tests {
                 prop_assert_eq!(interner.get(w), Some(id));
             }
             prop_assert_eq!(interner.len(), naive.len());
+        }
+
+        #[test]
+        fn batches_agree_with_one_at_a_time(batches in prop::collection::vec(prop::collection::vec("[a-c]{0,3}|[a-c]{14,17}|[é😀]{0,6}", 0..60), 0..8)) {
+            let (mut batched, mut single) = (BatchInterner::default(), StrInterner::default());
+            for batch in &batches {
+                let strings: Vec<&str> = batch.iter().map(String::as_str).collect();
+                let mut got = Vec::new();
+                batched.intern_all(&strings, |i, id, new| got.push((i, id, new)));
+                let expected: Vec<(usize, u32, bool)> =
+                    strings.iter().enumerate().map(|(i, s)| { let (id, new) = single.intern(s); (i, id, new) }).collect();
+                prop_assert_eq!(got, expected);
+            }
+            prop_assert_eq!(batched.len(), single.len());
+            for id in 0..single.len() as u32 {
+                prop_assert_eq!(batched.resolve(id), single.resolve(id));
+            }
         }
 
         #[test]

@@ -36,7 +36,7 @@ use unicode_normalization::UnicodeNormalization;
 pub use segment::{is_python_word_char, unicode_words};
 pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH, parse_word_list};
 
-pub use intern::{Interner, KeyInterner, StrInterner, hash_slice};
+pub use intern::{BatchInterner, Interner, KeyInterner, StrInterner, hash_slice};
 
 use crate::parallel::{doc_chunks, with_threads};
 
