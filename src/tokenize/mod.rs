@@ -627,15 +627,11 @@ impl Tokenizer {
             }
             Compat::Sklearn => {
                 let strip = self.params.strip_accents;
-                let mut found: Vec<(String, Range<usize>)> = Vec::new();
                 segment::python_words(
                     text,
                     |text, at, c, out| self.normalise_char(text, at, c, strip, out),
-                    |term, range| found.push((term.to_string(), range)),
+                    |term, range| self.push_word(term, range, scratch, &mut sink),
                 );
-                for (term, range) in found {
-                    self.push_word(&term, range, scratch, &mut sink);
-                }
             }
         }
     }
@@ -742,6 +738,11 @@ impl Tokenizer {
 
     /// scikit-learn mode: the normalised form of the original character `c` at byte `at` of `text`.
     fn normalise_char(&self, text: &str, at: usize, c: char, strip: bool, out: &mut String) {
+        if c.is_ascii() {
+            // Most characters of a non-ASCII quote: no apostrophe to fold, no accent to strip.
+            out.push(if self.params.lowercase { c.to_ascii_lowercase() } else { c });
+            return;
+        }
         let c = if self.params.fold_apostrophes && is_typographic_apostrophe(c) { '\'' } else { c };
         let mut push = |c: char| {
             if strip {
