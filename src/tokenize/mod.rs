@@ -379,6 +379,7 @@ impl Scratch {
     pub fn term(&self, id: u32) -> std::borrow::Cow<'_, str> {
         match self.terms[id as usize] {
             TermKind::Unigram(u) => self.unigrams.resolve(u).into(),
+            TermKind::Word(w) => self.words.resolve(w).into(),
             _ => {
                 let mut out = String::new();
                 self.write_term(id, &mut out);
@@ -392,6 +393,7 @@ impl Scratch {
     pub fn write_term(&self, id: u32, out: &mut String) {
         match self.terms[id as usize] {
             TermKind::Unigram(u) => out.push_str(self.unigrams.resolve(u)),
+            TermKind::Word(w) => out.push_str(self.words.resolve(w)),
             TermKind::ShortGram(n, g) => {
                 let key = self.short_grams[n as usize - 2].resolve(g);
                 self.write_words((0..n as u32).map(|i| (key >> (32 * i)) as u32), out);
@@ -449,6 +451,8 @@ impl Scratch {
 enum TermKind {
     /// A word or stem: its id in `unigrams`.
     Unigram(u32),
+    /// A word that is its own term (no stemming, stop words or number placeholder): its id in `words`.
+    Word(u32),
     /// An n-gram of 2 to 4 words: n, and its id in `short_grams[n - 2]`.
     ShortGram(u8, u32),
     /// A longer n-gram: its id in `long_grams`.
@@ -547,6 +551,7 @@ impl Tokenizer {
         for (id, range) in emitted.drain(..) {
             match scratch.terms[id as usize] {
                 TermKind::Unigram(u) => emit(scratch.unigrams.resolve(u), range),
+                TermKind::Word(w) => emit(scratch.words.resolve(w), range),
                 _ => {
                     gram.clear();
                     scratch.write_term(id, &mut gram);
@@ -641,7 +646,7 @@ impl Tokenizer {
     fn push_word(&self, word: &str, source: Range<usize>, scratch: &mut Scratch, sink: &mut impl FnMut(Unit)) {
         let (id, new) = scratch.words.intern(word);
         if new {
-            let fate = self.fate(word, scratch);
+            let fate = self.fate(word, id, scratch);
             scratch.word_fates.push(fate);
         }
         if let WordFate::Term { term, stop } = scratch.word_fates[id as usize] {
@@ -649,10 +654,15 @@ impl Tokenizer {
         }
     }
 
-    fn fate(&self, word: &str, scratch: &mut Scratch) -> WordFate {
+    fn fate(&self, word: &str, word_id: u32, scratch: &mut Scratch) -> WordFate {
         let (unigram, new, stop) = if self.stemmer.is_none() && self.stop_words.is_empty() {
             // Nothing worth remembering across chunks: decide on the spot.
             let Some((text, _)) = self.length_and_numbers(word) else { return WordFate::Dropped };
+            if self.params.numbers != NumberPolicy::Replace {
+                // The word is its term, and no other word is: no second table of the same strings. A
+                // quarter of the words of real text are new to their chunk, so this runs often.
+                return WordFate::Term { term: scratch.new_term(TermKind::Word(word_id)), stop: false };
+            }
             let (unigram, new) = scratch.unigrams.intern(text);
             (unigram, new, false)
         } else {
