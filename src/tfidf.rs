@@ -80,7 +80,9 @@ pub struct FittedTfidf {
     params: TfidfParams,
     vocabulary: Vocabulary,
     idf: Vec<f64>,
-    columns: StrInterner,
+    /// Each term's column, built on the first [`FittedTfidf::column`] call: `vectorize` never asks, and
+    /// building it took a fifth of its weighting stage (129 thousand terms).
+    columns: std::sync::OnceLock<StrInterner>,
 }
 
 impl TfidfParams {
@@ -99,11 +101,7 @@ impl TfidfParams {
                 }
             })
             .collect();
-        let mut columns = StrInterner::default();
-        for term in &vocabulary.terms {
-            columns.intern(term);
-        }
-        FittedTfidf { params: *self, vocabulary, idf, columns }
+        FittedTfidf { params: *self, vocabulary, idf, columns: std::sync::OnceLock::new() }
     }
 }
 
@@ -125,7 +123,14 @@ impl FittedTfidf {
 
     /// The column of a term, if it is in the vocabulary.
     pub fn column(&self, term: &str) -> Option<u32> {
-        self.columns.get(term)
+        let columns = self.columns.get_or_init(|| {
+            let mut columns = StrInterner::default();
+            for term in &self.vocabulary.terms {
+                columns.intern(term);
+            }
+            columns
+        });
+        columns.get(term)
     }
 
     /// Weights a count matrix whose columns follow this vocabulary.
