@@ -572,6 +572,9 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     /// Quotes read and counted at a time: the text of a gigabyte corpus is never in memory at once, and
     /// the counting of a batch waits for no more than this much reading at the start.
     const BATCH: usize = 1 << 14;
+    /// A batch also closes at this much text: batches are reused once counted (see
+    /// `TermCounter::add_stream`), which works when each is about the same size.
+    const BATCH_BYTES: usize = 4 << 20;
     let mut clock = StageClock::default();
     let options = args.pipeline.columns.options()?;
     let tokenizer = args.pipeline.tokenizer.params()?.build()?;
@@ -589,15 +592,15 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     // Millions of ids on large corpora: end to end in one buffer, not a String each.
     let mut ids = StrList::default();
     let mut study_index = DenseIndex::default();
-    counter.add_stream(|| -> Result<_, CorpusError> {
-        let mut batch = TextBatch::default();
-        for quote in reader.by_ref().take(BATCH) {
+    counter.add_stream(|batch: &mut TextBatch| -> Result<bool, CorpusError> {
+        while batch.len() < BATCH && batch.text_bytes() < BATCH_BYTES {
+            let Some(quote) = reader.next() else { break };
             let quote = quote?;
             batch.push(&quote.text, study_index.of(quote.study.as_deref()));
             ids.push(&quote.id);
         }
         bars.advance(batch.len() as u64);
-        Ok((!batch.is_empty()).then_some(batch))
+        Ok(!batch.is_empty())
     })?;
     let any_study = !study_index.names.is_empty();
     let (_, warnings) = reader.finish();

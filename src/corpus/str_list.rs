@@ -39,6 +39,16 @@ impl StrList {
         range.map(|i| self.get(i))
     }
 
+    /// Bytes of text held, all strings together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+    /// Removes every string, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
     /// Every string, in order.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.range(0..self.len())

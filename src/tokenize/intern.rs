@@ -282,19 +282,21 @@ pub struct BatchInterner {
     long: HashTable<u32>,
     arena: Vec<u8>,
     spans: Vec<(u32, u32)>,
+    /// Each string's hash and packed key ([`LONG`] if long), for the current batch: kept between
+    /// batches (a new one for every chunk's terms cost page faults).
+    keyed: Vec<(u64, u128)>,
 }
 
 impl BatchInterner {
     /// Calls `found(i, id, new)` for each `strings[i]`, in order: its id, interning it if new (the flag
     /// says so). Equal to calling [`StrInterner::intern`] on each in turn.
     pub fn intern_all(&mut self, strings: &[&str], mut found: impl FnMut(usize, u32, bool)) {
-        let keyed: Vec<(u64, Option<u128>)> = strings
-            .iter()
-            .map(|s| match pack_str(s.as_bytes()) {
-                Some(key) => (mix(key), Some(key)),
-                None => (hash_slice(s.as_bytes()), None),
-            })
-            .collect();
+        let mut keyed = std::mem::take(&mut self.keyed);
+        keyed.clear();
+        keyed.extend(strings.iter().map(|s| match pack_str(s.as_bytes()) {
+            Some(key) => (mix(key), key),
+            None => (hash_slice(s.as_bytes()), LONG),
+        }));
         // Room for every string being new, so that no slot moves within the batch.
         let needed = (self.keys.len() + strings.len()) * 2;
         if self.slots.len() < needed {
@@ -302,22 +304,25 @@ impl BatchInterner {
         }
         let mask = self.slots.len() - 1;
         for (i, (s, &(hash, key))) in strings.iter().zip(&keyed).enumerate() {
-            if let Some(&(ahead, Some(_))) = keyed.get(i + PREFETCH_AHEAD) {
+            let short_ahead = |at: usize| keyed.get(at).filter(|&&(_, key)| key != LONG).map(|&(hash, _)| hash);
+            if let Some(ahead) = short_ahead(i + PREFETCH_AHEAD) {
                 prefetch(&self.slots[ahead as usize & mask]);
             }
-            if let Some(&(ahead, Some(_))) = keyed.get(i + PREFETCH_AHEAD / 2) {
+            if let Some(ahead) = short_ahead(i + PREFETCH_AHEAD / 2) {
                 // Its slot should be in cache by now: prefetch the key of its first occupant.
                 let slot = self.slots[ahead as usize & mask];
                 if slot != 0 {
                     prefetch(&self.keys[(slot as u32 - 1) as usize]);
                 }
             }
-            let (id, new) = match key {
-                Some(key) => self.intern_short(s.as_bytes(), key, hash),
-                None => self.intern_long(s.as_bytes(), hash),
+            let (id, new) = if key == LONG {
+                self.intern_long(s.as_bytes(), hash)
+            } else {
+                self.intern_short(s.as_bytes(), key, hash)
             };
             found(i, id, new);
         }
+        self.keyed = keyed;
     }
 
     fn intern_short(&mut self, bytes: &[u8], key: u128, hash: u64) -> (u32, bool) {
