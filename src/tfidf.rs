@@ -142,23 +142,36 @@ impl FittedTfidf {
     /// copying them (the big corpora path: one copy of the sparsity pattern fewer at peak).
     pub fn transform_into(&self, counts: Csr<u32>) -> Csr<f64> {
         assert_eq!(counts.n_cols, self.idf.len(), "count matrix columns must follow the fitted vocabulary");
-        let mut data: Vec<f64> = counts
-            .indices
-            .par_iter()
-            .zip(&counts.data)
-            .map(|(&col, &count)| self.tf(count) * self.idf[col as usize])
-            .collect();
-        let norm = self.params.norm;
-        if norm != Norm::None {
-            let mut rows: Vec<&mut [f64]> = Vec::with_capacity(counts.n_rows());
-            let mut rest = data.as_mut_slice();
-            for w in counts.indptr.windows(2) {
-                let (row, tail) = rest.split_at_mut(w[1] - w[0]);
-                rows.push(row);
+        // Rows in blocks of about 64 thousand entries, each weighted and normalised in one pass while
+        // it is in cache (two passes over the whole array had cost a third more).
+        const BLOCK_ENTRIES: usize = 1 << 16;
+        let mut data = vec![0.0f64; counts.nnz()];
+        let mut blocks: Vec<(std::ops::Range<usize>, &mut [f64])> = Vec::new();
+        let mut rest = data.as_mut_slice();
+        let mut first_row = 0;
+        for row in 1..=counts.n_rows() {
+            let entries = counts.indptr[row] - counts.indptr[first_row];
+            if entries >= BLOCK_ENTRIES || row == counts.n_rows() {
+                let (block, tail) = rest.split_at_mut(entries);
+                blocks.push((first_row..row, block));
                 rest = tail;
+                first_row = row;
             }
-            rows.into_par_iter().for_each(|row| normalise(row, norm));
         }
+        let norm = self.params.norm;
+        blocks.into_par_iter().for_each(|(rows, block)| {
+            let offset = counts.indptr[rows.start];
+            for row in rows {
+                let range = counts.indptr[row]..counts.indptr[row + 1];
+                let weights = &mut block[range.start - offset..range.end - offset];
+                for ((w, &col), &count) in
+                    weights.iter_mut().zip(&counts.indices[range.clone()]).zip(&counts.data[range])
+                {
+                    *w = self.tf(count) * self.idf[col as usize];
+                }
+                normalise(weights, norm);
+            }
+        });
         Csr { n_cols: counts.n_cols, indptr: counts.indptr, indices: counts.indices, data }
     }
 
