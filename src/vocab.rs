@@ -166,8 +166,8 @@ struct ChunkRows {
     data: Vec<u32>,
 }
 
-/// Text that may wait to be counted while [`TermCounter::add_stream`] reads on: about one batch of the
-/// `vectorize` command (16,384 quotes), so that a gigabyte corpus is never in memory at once.
+/// Text that may wait to be counted while [`TermCounter::add_stream`] reads on: about two batches of the
+/// `vectorize` command (4 MB of text each), so that a gigabyte corpus is never in memory at once.
 pub const MAX_WAITING_TEXT: usize = 8 << 20;
 
 /// Quotes read for [`TermCounter::add_stream`]: their texts end to end in one buffer (one allocation a
