@@ -298,7 +298,7 @@ impl BatchInterner {
             None => (hash_slice(s.as_bytes()), LONG),
         }));
         // Room for every string being new, so that no slot moves within the batch.
-        let needed = (self.keys.len() + strings.len()) * 2;
+        let needed = ((self.keys.len() + strings.len()) * 2).max(16);
         if self.slots.len() < needed {
             self.grow(needed.next_power_of_two());
         }
