@@ -675,11 +675,7 @@ fn parse_json_quote(
     schema: &mut Schema,
 ) -> Result<Quote, CorpusError> {
     use serde_json::Value;
-    let parsed: JsonLine = serde_json::from_str(line_text).map_err(|e| {
-        let message = e.to_string();
-        let message = message.rfind(" at line ").map_or(message.clone(), |i| message[..i].to_string());
-        CorpusError::JsonSyntax { path: path.to_path_buf(), line, column: e.column() as u64, message }
-    })?;
+    let parsed: JsonLine = serde_json::from_str(line_text).map_err(|e| json_syntax(path, line, &e))?;
     let mut fields = match parsed {
         JsonLine::Object(fields) => fields,
         JsonLine::NotObject(found) => return Err(CorpusError::JsonNotObject { path: path.to_path_buf(), line, found }),
@@ -777,6 +773,13 @@ fn parse_json_quote(
     Ok(Quote { id, study, text: text.into_owned(), codes, metadata, position: Position { record: record_no, line } })
 }
 
+/// serde_json's syntax error on `line`, without its own "at line L column C" (we say where).
+fn json_syntax(path: &Path, line: u64, error: &serde_json::Error) -> CorpusError {
+    let message = error.to_string();
+    let message = message.rfind(" at line ").map_or(message.clone(), |i| message[..i].to_string());
+    CorpusError::JsonSyntax { path: path.to_path_buf(), line, column: error.column() as u64, message }
+}
+
 fn field_kind(field: &JsonField) -> &'static str {
     match field {
         JsonField::Str(_) => "a string",
@@ -811,11 +814,7 @@ mod tests {
         schema: &mut Schema,
     ) -> Result<Quote, CorpusError> {
         use serde_json::Value;
-        let value: Value = serde_json::from_str(line_text).map_err(|e| {
-            let message = e.to_string();
-            let message = message.rfind(" at line ").map_or(message.clone(), |i| message[..i].to_string());
-            CorpusError::JsonSyntax { path: path.to_path_buf(), line, column: e.column() as u64, message }
-        })?;
+        let value: Value = serde_json::from_str(line_text).map_err(|e| json_syntax(path, line, &e))?;
         let Value::Object(mut object) = value else {
             let found = match value {
                 Value::Null => "null",

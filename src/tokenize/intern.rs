@@ -6,17 +6,68 @@ use std::hash::{Hash, Hasher};
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
-/// Dense ids for distinct slices of `T`, in order of first appearance.
+/// The slices behind an interner's ids, end to end in one buffer: slice `id` is `spans[id]`.
 #[derive(Clone, Debug)]
-pub struct Interner<T> {
-    table: HashTable<u32>,
+struct Slices<T> {
     arena: Vec<T>,
     spans: Vec<(u32, u32)>,
 }
 
+impl<T> Default for Slices<T> {
+    fn default() -> Self {
+        Slices { arena: Vec::new(), spans: Vec::new() }
+    }
+}
+
+impl<T: Copy> Slices<T> {
+    /// Appends a slice; its id is the number of slices before it.
+    fn push(&mut self, slice: &[T]) -> u32 {
+        // u32::MAX stays free, as a marker for callers.
+        let id = u32::try_from(self.spans.len()).ok().filter(|&id| id < u32::MAX).expect("fewer than 2^32 - 1 ids");
+        let start = u32::try_from(self.arena.len()).expect("under 2^32 elements of distinct keys");
+        self.arena.extend_from_slice(slice);
+        self.spans.push((start, u32::try_from(self.arena.len()).expect("under 2^32 elements of distinct keys")));
+        id
+    }
+
+    fn get(&self, id: u32) -> &[T] {
+        let (start, end) = self.spans[id as usize];
+        &self.arena[start as usize..end as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.spans.clear();
+    }
+}
+
+impl Slices<u8> {
+    /// Slice `id` as text.
+    fn str(&self, id: u32) -> &str {
+        let bytes = self.get(id);
+        debug_assert!(std::str::from_utf8(bytes).is_ok());
+        // SAFETY: the string interners push only whole `&str`s (their interning methods take `&str`),
+        // each span covers exactly one of them, and the arena is never edited in place, so every span
+        // is valid UTF-8. Checking it again on every lookup was a tenth of the time of counting with
+        // bigrams (perf).
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+}
+
+/// Dense ids for distinct slices of `T`, in order of first appearance.
+#[derive(Clone, Debug)]
+pub struct Interner<T> {
+    table: HashTable<u32>,
+    slices: Slices<T>,
+}
+
 impl<T> Default for Interner<T> {
     fn default() -> Self {
-        Interner { table: HashTable::new(), arena: Vec::new(), spans: Vec::new() }
+        Interner { table: HashTable::new(), slices: Slices::default() }
     }
 }
 
@@ -36,38 +87,28 @@ impl<T: Copy + Eq + Hash> Interner<T> {
     /// The id of `key`, interning it if new; the flag says whether it was new.
     pub fn intern(&mut self, key: &[T]) -> (u32, bool) {
         let hash = hash_slice(key);
-        if let Some(&id) = self.table.find(hash, |&id| {
-            let (start, end) = self.spans[id as usize];
-            &self.arena[start as usize..end as usize] == key
-        }) {
+        if let Some(&id) = self.table.find(hash, |&id| self.slices.get(id) == key) {
             return (id, false);
         }
-        let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 distinct keys");
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(key);
-        self.spans.push((start, self.arena.len() as u32));
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.table.insert_unique(hash, id, |&other| {
-            let (s, e) = spans[other as usize];
-            hash_slice(&arena[s as usize..e as usize])
-        });
+        let id = self.slices.push(key);
+        let slices = &self.slices;
+        self.table.insert_unique(hash, id, |&other| hash_slice(slices.get(other)));
         (id, true)
     }
 
     /// The slice behind an id.
     pub fn resolve(&self, id: u32) -> &[T] {
-        let (start, end) = self.spans[id as usize];
-        &self.arena[start as usize..end as usize]
+        self.slices.get(id)
     }
 
     /// Number of distinct keys.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.slices.len()
     }
 
     /// True when nothing is interned.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.len() == 0
     }
 }
 
@@ -147,6 +188,16 @@ impl KeyInterner {
 /// Key meaning "this id is a long string": its length byte (255) is never a packed length.
 const LONG: u128 = u128::MAX;
 
+/// The id of a long string (over 15 bytes) in `long`, a table of ids hashed by their text.
+fn find_long(long: &HashTable<u32>, texts: &Slices<u8>, bytes: &[u8], hash: u64) -> Option<u32> {
+    long.find(hash, |&id| texts.get(id) == bytes).copied()
+}
+
+/// Adds the long string `id`, already in `texts`, to `long`.
+fn insert_long(long: &mut HashTable<u32>, texts: &Slices<u8>, id: u32, hash: u64) {
+    long.insert_unique(hash, id, |&other| hash_slice(texts.get(other)));
+}
+
 /// Interned strings. Strings of up to 15 bytes (most words) are found by their packed bytes: one
 /// probe in a table of 4-byte slots and one integer compare. Ids are in order of first appearance, so
 /// frequent words get small ids and their keys sit together in cache.
@@ -155,8 +206,7 @@ pub struct StrInterner {
     short: HashTable<u32>,
     long: HashTable<u32>,
     keys: Vec<u128>,
-    arena: Vec<u8>,
-    spans: Vec<(u32, u32)>,
+    texts: Slices<u8>,
 }
 
 impl StrInterner {
@@ -164,7 +214,7 @@ impl StrInterner {
     fn find(&self, bytes: &[u8], packed: Option<u128>) -> Option<u32> {
         match packed {
             Some(key) => self.short.find(mix(key), |&id| self.keys[id as usize] == key).copied(),
-            None => self.long.find(hash_slice(bytes), |&id| self.bytes(id) == bytes).copied(),
+            None => find_long(&self.long, &self.texts, bytes, hash_slice(bytes)),
         }
     }
 
@@ -190,23 +240,14 @@ impl StrInterner {
     /// small enough to inline into the tokenizer's loop.
     #[inline(never)]
     fn insert(&mut self, bytes: &[u8], packed: Option<u128>) -> u32 {
-        let id = u32::try_from(self.spans.len()).expect("fewer than 2^32 distinct strings");
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(bytes);
-        self.spans.push((start, self.arena.len() as u32));
+        let id = self.texts.push(bytes);
         self.keys.push(packed.unwrap_or(LONG));
         match packed {
             Some(key) => {
                 let keys = &self.keys;
                 self.short.insert_unique(mix(key), id, |&other| mix(keys[other as usize]));
             }
-            None => {
-                let (arena, spans) = (&self.arena, &self.spans);
-                self.long.insert_unique(hash_slice(bytes), id, |&other| {
-                    let (s, e) = spans[other as usize];
-                    hash_slice(&arena[s as usize..e as usize])
-                });
-            }
+            None => insert_long(&mut self.long, &self.texts, id, hash_slice(bytes)),
         }
         id
     }
@@ -216,38 +257,27 @@ impl StrInterner {
         self.short.clear();
         self.long.clear();
         self.keys.clear();
-        self.arena.clear();
-        self.spans.clear();
-    }
-
-    fn bytes(&self, id: u32) -> &[u8] {
-        let (start, end) = self.spans[id as usize];
-        &self.arena[start as usize..end as usize]
+        self.texts.clear();
     }
 
     /// The UTF-8 bytes behind an id (cheaper than [`StrInterner::resolve`] when comparing).
     pub fn resolve_bytes(&self, id: u32) -> &[u8] {
-        self.bytes(id)
+        self.texts.get(id)
     }
 
     /// The string behind an id.
     pub fn resolve(&self, id: u32) -> &str {
-        let bytes = self.bytes(id);
-        debug_assert!(std::str::from_utf8(bytes).is_ok());
-        // SAFETY: only whole `&str`s are interned (`intern` takes `&str`), each span covers exactly one
-        // of them, and the arena is never edited in place, so every span is valid UTF-8. Checking it
-        // again on every lookup was a tenth of the time of counting with bigrams (perf).
-        unsafe { std::str::from_utf8_unchecked(bytes) }
+        self.texts.str(id)
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.texts.len()
     }
 
     /// True when nothing is interned.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.len() == 0
     }
 }
 
@@ -280,8 +310,7 @@ pub struct BatchInterner {
     /// Packed key of each id ([`LONG`] for a long string).
     keys: Vec<u128>,
     long: HashTable<u32>,
-    arena: Vec<u8>,
-    spans: Vec<(u32, u32)>,
+    texts: Slices<u8>,
     /// Each string's hash and packed key ([`LONG`] if long), for the current batch: kept between
     /// batches (a new one for every chunk's terms cost page faults).
     keyed: Vec<(u64, u128)>,
@@ -344,30 +373,17 @@ impl BatchInterner {
     }
 
     fn intern_long(&mut self, bytes: &[u8], hash: u64) -> (u32, bool) {
-        let (arena, spans) = (&self.arena, &self.spans);
-        let same = |&id: &u32| {
-            let (s, e) = spans[id as usize];
-            &arena[s as usize..e as usize] == bytes
-        };
-        if let Some(&id) = self.long.find(hash, same) {
+        if let Some(id) = find_long(&self.long, &self.texts, bytes, hash) {
             return (id, false);
         }
         let id = self.push(bytes, LONG);
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.long.insert_unique(hash, id, |&other| {
-            let (s, e) = spans[other as usize];
-            hash_slice(&arena[s as usize..e as usize])
-        });
+        insert_long(&mut self.long, &self.texts, id, hash);
         (id, true)
     }
 
     fn push(&mut self, bytes: &[u8], key: u128) -> u32 {
-        let id = u32::try_from(self.spans.len()).ok().filter(|&id| id < u32::MAX).expect("fewer than 2^32 - 1 strings");
-        let start = u32::try_from(self.arena.len()).expect("under 4 GiB of distinct strings");
-        self.arena.extend_from_slice(bytes);
-        self.spans.push((start, self.arena.len() as u32));
         self.keys.push(key);
-        id
+        self.texts.push(bytes)
     }
 
     /// Rehashes every short string into `n_slots` slots (a power of two).
@@ -389,26 +405,22 @@ impl BatchInterner {
 
     /// The UTF-8 bytes behind an id.
     pub fn resolve_bytes(&self, id: u32) -> &[u8] {
-        let (start, end) = self.spans[id as usize];
-        &self.arena[start as usize..end as usize]
+        self.texts.get(id)
     }
 
     /// The string behind an id.
     pub fn resolve(&self, id: u32) -> &str {
-        let bytes = self.resolve_bytes(id);
-        debug_assert!(std::str::from_utf8(bytes).is_ok());
-        // SAFETY: as in `StrInterner::resolve`: only whole `&str`s are interned, one per span.
-        unsafe { std::str::from_utf8_unchecked(bytes) }
+        self.texts.str(id)
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.texts.len()
     }
 
     /// True when nothing is interned.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.len() == 0
     }
 }
 
