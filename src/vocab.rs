@@ -100,8 +100,8 @@ struct ChunkCounts {
     /// Local term texts, back to back; term `i` ends at `term_ends[i]`.
     term_text: String,
     term_ends: Vec<usize>,
-    df: Vec<u32>,
-    tf: Vec<u32>,
+    /// Document and corpus frequency of each local term (its in-quote count is 0 by now).
+    counts: Vec<LocalCounts>,
     /// Rows with local column ids, in quote order.
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -121,7 +121,7 @@ impl ChunkCounts {
     /// as their counts (the 1000 MB tier held 1.7 GB of chunks for 0.8 GB of counts).
     fn fold_into(mut self, folded: &std::sync::Mutex<FoldedTerms>, with_studies: bool) -> ChunkRows {
         // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
-        let used: Vec<u32> = (0..self.term_ends.len() as u32).filter(|&i| self.df[i as usize] != 0).collect();
+        let used: Vec<u32> = (0..self.term_ends.len() as u32).filter(|&i| self.counts[i as usize].df != 0).collect();
         let used_terms: Vec<&str> = used.iter().map(|&i| self.term(i as usize)).collect();
         let mut to_folded = vec![UNUSED; self.term_ends.len()];
         {
@@ -136,8 +136,9 @@ impl ChunkCounts {
             });
             for &local in &used {
                 let id = to_folded[local as usize] as usize;
-                folded.df[id] += u64::from(self.df[local as usize]);
-                folded.tf[id] += u64::from(self.tf[local as usize]);
+                let counts = self.counts[local as usize];
+                folded.df[id] += u64::from(counts.df);
+                folded.tf[id] += u64::from(counts.tf);
             }
             if with_studies {
                 folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
@@ -438,8 +439,7 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
         term_ends.push(term_text.len());
     }
     local.resize(term_ends.len(), LocalCounts::default());
-    let (df, tf) = local.iter().map(|c| (c.df, c.tf)).unzip();
-    ChunkCounts { term_text, term_ends, df, tf, indptr, indices, data, term_studies }
+    ChunkCounts { term_text, term_ends, counts: local, indptr, indices, data, term_studies }
 }
 
 /// The first 8 bytes of `bytes` as a big-endian integer, zero-padded: if two keys differ, they order as

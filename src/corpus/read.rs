@@ -574,13 +574,13 @@ mod json_visit {
             f.write_str("any JSON value")
         }
         fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-            Ok(JsonField::Str(Cow::Borrowed(s)))
+            StrVisitor.visit_borrowed_str(s).map(JsonField::Str)
         }
         fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-            Ok(JsonField::Str(Cow::Owned(s.to_owned())))
+            StrVisitor.visit_str(s).map(JsonField::Str)
         }
         fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-            Ok(JsonField::Str(Cow::Owned(s)))
+            StrVisitor.visit_string(s).map(JsonField::Str)
         }
         // The rest as `serde_json::Value`'s own visitor builds them.
         fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
@@ -681,30 +681,27 @@ fn parse_json_quote(
         JsonLine::NotObject(found) => return Err(CorpusError::JsonNotObject { path: path.to_path_buf(), line, found }),
     };
     // The last of a repeated key counts, as in a `serde_json::Map`.
-    let get = |fields: &[(std::borrow::Cow<str>, JsonField)], name: &str| -> Option<usize> {
-        fields.iter().rposition(|(key, _)| key == name)
-    };
+    let position = |name: &str| fields.iter().rposition(|(key, _)| key == name);
+    let value_of = |name: &str| position(name).map(|at| &fields[at].1);
     let field_error = |field: &str, problem: String| CorpusError::JsonField {
         path: path.to_path_buf(),
         line,
         field: field.to_string(),
         problem,
     };
-    if fields.iter().any(|(key, _)| !schema.columns.iter().any(|c| c == key)) {
-        // New columns in key order, as a `serde_json::Map` lists them.
-        let mut new: Vec<&str> =
-            fields.iter().map(|(key, _)| key.as_ref()).filter(|key| !schema.columns.iter().any(|c| c == key)).collect();
-        new.sort_unstable();
-        new.dedup();
-        for key in new {
-            schema.columns.push(key.to_string());
-            let role = [&keys.text, &keys.id.name, &keys.study.name, &keys.codes.name].iter().any(|r| *r == key);
-            if !role {
-                schema.metadata.push(key.to_string());
-            }
+    // New columns in key order, as a `serde_json::Map` lists them.
+    let mut new: Vec<&str> =
+        fields.iter().map(|(key, _)| key.as_ref()).filter(|key| !schema.columns.iter().any(|c| c == key)).collect();
+    new.sort_unstable();
+    new.dedup();
+    for key in new {
+        schema.columns.push(key.to_string());
+        let role = [&keys.text, &keys.id.name, &keys.study.name, &keys.codes.name].iter().any(|r| *r == key);
+        if !role {
+            schema.metadata.push(key.to_string());
         }
     }
-    let text_at = match get(&fields, &keys.text) {
+    let text_at = match position(&keys.text) {
         Some(at) => match &fields[at].1 {
             JsonField::Str(_) => at,
             other => return Err(field_error(&keys.text, format!("is {}; expected a string", field_kind(other)))),
@@ -713,7 +710,7 @@ fn parse_json_quote(
     };
     // A scalar field: a string, or a number written as text; optional unless the user named it.
     let scalar = |spec: &ColumnSpec| -> Result<Option<String>, CorpusError> {
-        match get(&fields, &spec.name).map(|at| &fields[at].1) {
+        match value_of(&spec.name) {
             Some(JsonField::Str(s)) => Ok(Some(s.to_string())),
             Some(JsonField::Other(Value::Number(n))) => Ok(Some(n.to_string())),
             Some(JsonField::Other(Value::Null)) | None if !spec.explicit => Ok(None),
@@ -732,8 +729,8 @@ fn parse_json_quote(
     if study.is_some() && schema.study.is_none() {
         schema.study = Some(keys.study.name.clone());
     }
-    let codes_at = get(&fields, &keys.codes.name);
-    let codes = match codes_at.map(|at| &fields[at].1) {
+    let codes_value = value_of(&keys.codes.name);
+    let codes = match codes_value {
         Some(JsonField::Other(Value::Array(items))) => items
             .iter()
             .map(|item| match item {
@@ -757,13 +754,13 @@ fn parse_json_quote(
             ));
         }
     };
-    if codes_at.is_some() {
+    if codes_value.is_some() {
         schema.codes = Some(keys.codes.name.clone());
     }
     let metadata = schema
         .metadata
         .iter()
-        .map(|key| match get(&fields, key).map(|at| &fields[at].1) {
+        .map(|key| match value_of(key) {
             None | Some(JsonField::Other(Value::Null)) => String::new(),
             Some(JsonField::Str(s)) => s.to_string(),
             Some(JsonField::Other(other)) => other.to_string(),

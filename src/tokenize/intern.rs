@@ -188,6 +188,11 @@ impl KeyInterner {
 /// Key meaning "this id is a long string": its length byte (255) is never a packed length.
 const LONG: u128 = u128::MAX;
 
+/// A [`BatchInterner`] slot: the hash's top 32 bits over `id + 1` (so that `0` stays empty).
+fn slot_of(hash: u64, id: u32) -> u64 {
+    hash >> 32 << 32 | (u64::from(id) + 1)
+}
+
 /// The id of a long string (over 15 bytes) in `long`, a table of ids hashed by their text.
 fn find_long(long: &HashTable<u32>, texts: &Slices<u8>, bytes: &[u8], hash: u64) -> Option<u32> {
     long.find(hash, |&id| texts.get(id) == bytes).copied()
@@ -361,10 +366,10 @@ impl BatchInterner {
             let slot = self.slots[at];
             if slot == 0 {
                 let id = self.push(bytes, key);
-                self.slots[at] = tag | u64::from(id + 1);
+                self.slots[at] = slot_of(hash, id);
                 return (id, true);
             }
-            let id = (slot as u32).wrapping_sub(1);
+            let id = slot as u32 - 1;
             if slot & !0xFFFF_FFFF == tag && self.keys[id as usize] == key {
                 return (id, false);
             }
@@ -399,7 +404,7 @@ impl BatchInterner {
             while self.slots[at] != 0 {
                 at = (at + 1) & mask;
             }
-            self.slots[at] = hash >> 32 << 32 | (id as u64 + 1);
+            self.slots[at] = slot_of(hash, id as u32);
         }
     }
 

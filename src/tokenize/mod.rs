@@ -375,12 +375,21 @@ impl Scratch {
         self.terms.clear();
     }
 
+    /// The text of a single-word term (a word or a stem), stored as it is; `None` for an n-gram, whose
+    /// text is its words joined.
+    fn stored_text(&self, id: u32) -> Option<&str> {
+        match self.terms[id as usize] {
+            TermKind::Unigram(u) => Some(self.unigrams.resolve(u)),
+            TermKind::Word(w) => Some(self.words.resolve(w)),
+            TermKind::ShortGram(..) | TermKind::LongGram(_) => None,
+        }
+    }
+
     /// The term behind an id emitted by [`Tokenizer::for_each_term_id`] with this scratch.
     pub fn term(&self, id: u32) -> std::borrow::Cow<'_, str> {
-        match self.terms[id as usize] {
-            TermKind::Unigram(u) => self.unigrams.resolve(u).into(),
-            TermKind::Word(w) => self.words.resolve(w).into(),
-            _ => {
+        match self.stored_text(id) {
+            Some(text) => text.into(),
+            None => {
                 let mut out = String::new();
                 self.write_term(id, &mut out);
                 out.into()
@@ -392,8 +401,7 @@ impl Scratch {
     /// allocating.
     pub fn write_term(&self, id: u32, out: &mut String) {
         match self.terms[id as usize] {
-            TermKind::Unigram(u) => out.push_str(self.unigrams.resolve(u)),
-            TermKind::Word(w) => out.push_str(self.words.resolve(w)),
+            TermKind::Unigram(_) | TermKind::Word(_) => out.push_str(self.stored_text(id).expect("a single word")),
             TermKind::ShortGram(n, g) => {
                 let key = self.short_grams[n as usize - 2].resolve(g);
                 self.write_words((0..n as u32).map(|i| (key >> (32 * i)) as u32), out);
@@ -549,10 +557,9 @@ impl Tokenizer {
         emitted.clear();
         self.for_each_term_id(text, scratch, |id, range| emitted.push((id, range)));
         for (id, range) in emitted.drain(..) {
-            match scratch.terms[id as usize] {
-                TermKind::Unigram(u) => emit(scratch.unigrams.resolve(u), range),
-                TermKind::Word(w) => emit(scratch.words.resolve(w), range),
-                _ => {
+            match scratch.stored_text(id) {
+                Some(text) => emit(text, range),
+                None => {
                     gram.clear();
                     scratch.write_term(id, &mut gram);
                     emit(&gram, range);
