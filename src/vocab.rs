@@ -102,10 +102,9 @@ struct ChunkCounts {
     term_ends: Vec<usize>,
     /// Document and corpus frequency of each local term (its in-quote count is 0 by now).
     counts: Vec<LocalCounts>,
-    /// Rows with local column ids, in quote order.
+    /// Rows in quote order, each entry packed as `local term << 32 | count` (see [`pack_entry`]).
     indptr: Vec<usize>,
-    indices: Vec<u32>,
-    data: Vec<u32>,
+    entries: Vec<u64>,
     /// Sorted, deduplicated (local term, study) pairs, when studies were given.
     term_studies: Vec<(u32, u32)>,
 }
@@ -117,9 +116,9 @@ impl ChunkCounts {
     }
 
     /// Folds the chunk's term statistics into `folded` (briefly locked) and keeps its rows only, with
-    /// folded term ids. Chunks wait in memory until the merge; their own term tables had been as large
-    /// as their counts (the 1000 MB tier held 1.7 GB of chunks for 0.8 GB of counts).
-    fn fold_into(mut self, folded: &std::sync::Mutex<FoldedTerms>, with_studies: bool) -> ChunkRows {
+    /// the map from its terms to folded ids. Chunks wait in memory until the merge; their own term tables
+    /// had been as large as their counts (the 1000 MB tier held 1.7 GB of chunks for 0.8 GB of counts).
+    fn fold_into(self, folded: &std::sync::Mutex<FoldedTerms>, with_studies: bool) -> ChunkRows {
         // A scratch also knows terms it never emitted (stop words before n-grams): skip them.
         let used: Vec<u32> = (0..self.term_ends.len() as u32).filter(|&i| self.counts[i as usize].df != 0).collect();
         let used_terms: Vec<&str> = used.iter().map(|&i| self.term(i as usize)).collect();
@@ -128,24 +127,21 @@ impl ChunkCounts {
             let mut folded = folded.lock().expect("no chunk panicked");
             let folded = &mut *folded;
             folded.terms.intern_all(&used_terms, |at, id, new| {
-                to_folded[used[at] as usize] = id;
+                let local = used[at] as usize;
+                to_folded[local] = id;
                 if new {
-                    folded.df.push(0);
-                    folded.tf.push(0);
+                    folded.freqs.push([0; 2]);
                 }
+                // Both frequencies in one place: one cache miss a term, not two (the table is large).
+                let (counts, freqs) = (self.counts[local], &mut folded.freqs[id as usize]);
+                freqs[0] += u64::from(counts.df);
+                freqs[1] += u64::from(counts.tf);
             });
-            for &local in &used {
-                let id = to_folded[local as usize] as usize;
-                let counts = self.counts[local as usize];
-                folded.df[id] += u64::from(counts.df);
-                folded.tf[id] += u64::from(counts.tf);
-            }
             if with_studies {
                 folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
             }
         }
-        self.indices.iter_mut().for_each(|local| *local = to_folded[*local as usize]);
-        ChunkRows { indptr: self.indptr, indices: self.indices, data: self.data }
+        ChunkRows { indptr: self.indptr, entries: self.entries, to_folded }
     }
 }
 
@@ -154,17 +150,30 @@ impl ChunkCounts {
 #[derive(Default)]
 struct FoldedTerms {
     terms: BatchInterner,
-    df: Vec<u64>,
-    tf: Vec<u64>,
+    /// Document and corpus frequency of each term.
+    freqs: Vec<[u64; 2]>,
     /// (folded term, study) pairs of every chunk, deduplicated at the merge.
     study_pairs: Vec<(u32, u32)>,
 }
 
-/// A chunk's rows once its terms are folded: columns are [`FoldedTerms`] ids, in the chunk's term order.
+/// A chunk's rows once its terms are folded: entries still name the chunk's own terms (the merge maps
+/// them to columns through `to_folded`, one pass over the entries rather than two), in the chunk's term
+/// order.
 struct ChunkRows {
     indptr: Vec<usize>,
-    indices: Vec<u32>,
-    data: Vec<u32>,
+    entries: Vec<u64>,
+    /// [`FoldedTerms`] id of each chunk term.
+    to_folded: Vec<u32>,
+}
+
+/// A row entry as one integer, column in the high half: one push per entry while counting, and sorting
+/// the integers sorts a row by column.
+fn pack_entry(column: u32, count: u32) -> u64 {
+    (u64::from(column) << 32) | u64::from(count)
+}
+
+fn unpack_entry(entry: u64) -> (u32, u32) {
+    ((entry >> 32) as u32, entry as u32)
 }
 
 /// Text that may wait to be counted while [`TermCounter::add_stream`] reads on: about two batches of the
@@ -402,7 +411,12 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
     let mut touched: Vec<u32> = Vec::new();
     let mut indptr = Vec::with_capacity(texts.len() + 1);
     indptr.push(0);
-    let (mut indices, mut data) = (Vec::new(), Vec::new());
+    // Real text has about one distinct term per quote per 10 bytes (per n-gram order): reserve enough
+    // that the entries are rarely copied as they grow (a fifth of the chunk's memory traffic had been
+    // reallocation), then give back what is left.
+    let text_bytes: usize = texts.iter().map(|t| t.len()).sum();
+    let (min_n, max_n) = tokenizer.params().ngram_range;
+    let mut entries: Vec<u64> = Vec::with_capacity(text_bytes / 8 * (max_n - min_n + 1) + 16);
     let mut term_studies = Vec::new();
     for (i, text) in texts.iter().enumerate() {
         tokenizer.for_each_term_id(text, scratch, |id, _| {
@@ -421,15 +435,15 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
             let count = std::mem::take(&mut counts.in_doc);
             counts.df += 1;
             counts.tf += count;
-            indices.push(id);
-            data.push(count);
+            entries.push(pack_entry(id, count));
             if let Some(study) = study {
                 term_studies.push((id, study));
             }
         }
         touched.clear();
-        indptr.push(indices.len());
+        indptr.push(entries.len());
     }
+    entries.shrink_to_fit();
     term_studies.sort_unstable();
     term_studies.dedup();
     let mut term_text = String::new();
@@ -439,7 +453,7 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
         term_ends.push(term_text.len());
     }
     local.resize(term_ends.len(), LocalCounts::default());
-    ChunkCounts { term_text, term_ends, counts: local, indptr, indices, data, term_studies }
+    ChunkCounts { term_text, term_ends, counts: local, indptr, entries, term_studies }
 }
 
 /// The first 8 bytes of `bytes` as a big-endian integer, zero-padded: if two keys differ, they order as
@@ -453,7 +467,7 @@ fn prefix_key(bytes: &[u8]) -> u64 {
 
 /// Merges chunk results: global columns in sorted term order, rows in quote order.
 fn merge_chunks(chunks: Vec<ChunkRows>, folded: FoldedTerms, n_docs: usize, with_studies: bool) -> TermCounts {
-    let FoldedTerms { terms: folded_terms, df: folded_df, tf: folded_tf, mut study_pairs } = folded;
+    let FoldedTerms { terms: folded_terms, freqs, mut study_pairs } = folded;
     // Byte order of UTF-8 is code point order, and skips re-validating UTF-8 in every comparison. Each
     // term carries its first 8 bytes as a big-endian integer (zero-padded), which orders terms the same
     // way whenever it differs, so most comparisons touch no string.
@@ -468,8 +482,8 @@ fn merge_chunks(chunks: Vec<ChunkRows>, folded: FoldedTerms, n_docs: usize, with
     }
     let terms: Vec<String> = order.par_iter().map(|&id| folded_terms.resolve(id).to_string()).collect();
     let n_terms = terms.len();
-    let df: Vec<u64> = order.iter().map(|&id| folded_df[id as usize]).collect();
-    let tf: Vec<u64> = order.iter().map(|&id| folded_tf[id as usize]).collect();
+    let df: Vec<u64> = order.iter().map(|&id| freqs[id as usize][0]).collect();
+    let tf: Vec<u64> = order.iter().map(|&id| freqs[id as usize][1]).collect();
     let n_studies = with_studies.then(|| {
         study_pairs.par_sort_unstable();
         study_pairs.dedup();
@@ -483,43 +497,43 @@ fn merge_chunks(chunks: Vec<ChunkRows>, folded: FoldedTerms, n_docs: usize, with
     // Rows: each chunk writes its own part of the final arrays, in parallel, with global columns in
     // increasing order within each row; a chunk's counts are freed as soon as they are written, so the
     // counts exist about once in memory (the final arrays are zeroed pages until written).
-    let nnz: usize = chunks.iter().map(|c| c.indices.len()).sum();
+    let nnz: usize = chunks.iter().map(|c| c.entries.len()).sum();
     let mut indptr = vec![0usize; n_docs + 1];
     let (mut indices, mut data) = (vec![0u32; nnz], vec![0u32; nnz]);
     let bases: Vec<usize> = chunks
         .iter()
         .scan(0, |next, c| {
             let base = *next;
-            *next += c.indices.len();
+            *next += c.entries.len();
             Some(base)
         })
         .collect();
     let parts = split_by_lengths(&mut indptr[1..], chunks.iter().map(|c| c.indptr.len() - 1))
         .into_iter()
-        .zip(split_by_lengths(&mut indices, chunks.iter().map(|c| c.indices.len())))
-        .zip(split_by_lengths(&mut data, chunks.iter().map(|c| c.indices.len())))
+        .zip(split_by_lengths(&mut indices, chunks.iter().map(|c| c.entries.len())))
+        .zip(split_by_lengths(&mut data, chunks.iter().map(|c| c.entries.len())))
         .zip(bases)
         .collect::<Vec<_>>();
-    chunks.into_par_iter().zip(parts).for_each(|(chunk, part)| {
+    chunks.into_par_iter().zip(parts).for_each(|(mut chunk, part)| {
         let (((part_indptr, part_indices), part_data), base) = part;
-        // Each row sorted by global column: an entry is packed as column << 32 | count, so sorting the
+        // Each row sorted by global column, in place: entries are packed column first, so sorting the
         // integers sorts the row. Rows hold a few dozen entries; this beat a transpose of the chunk and
-        // back (100 MB: merge 0.39-0.45 s -> 0.34-0.36 s).
-        let mut row: Vec<u64> = Vec::new();
+        // back (100 MB: merge 0.39-0.45 s -> 0.34-0.36 s). The chunk's own map to columns is small enough
+        // to stay in cache, unlike `column`.
+        let to_column: Vec<u32> =
+            chunk.to_folded.iter().map(|&id| if id == UNUSED { UNUSED } else { column[id as usize] }).collect();
         for (r, out) in part_indptr.iter_mut().enumerate() {
             let (start, end) = (chunk.indptr[r], chunk.indptr[r + 1]);
-            row.clear();
-            row.extend(
-                chunk.indices[start..end]
-                    .iter()
-                    .zip(&chunk.data[start..end])
-                    .map(|(&folded, &count)| (u64::from(column[folded as usize]) << 32) | u64::from(count)),
-            );
+            let row = &mut chunk.entries[start..end];
+            for entry in row.iter_mut() {
+                let (local, count) = unpack_entry(*entry);
+                *entry = pack_entry(to_column[local as usize], count);
+            }
             row.sort_unstable();
-            for ((&key, index), value) in row.iter().zip(&mut part_indices[start..end]).zip(&mut part_data[start..end])
+            for ((&entry, index), value) in
+                row.iter().zip(&mut part_indices[start..end]).zip(&mut part_data[start..end])
             {
-                *index = (key >> 32) as u32;
-                *value = key as u32;
+                (*index, *value) = unpack_entry(entry);
             }
             *out = base + end;
         }
