@@ -411,12 +411,7 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
     let mut touched: Vec<u32> = Vec::new();
     let mut indptr = Vec::with_capacity(texts.len() + 1);
     indptr.push(0);
-    // Real text has about one distinct term per quote per 10 bytes (per n-gram order): reserve enough
-    // that the entries are rarely copied as they grow (a fifth of the chunk's memory traffic had been
-    // reallocation), then give back what is left.
-    let text_bytes: usize = texts.iter().map(|t| t.len()).sum();
-    let (min_n, max_n) = tokenizer.params().ngram_range;
-    let mut entries: Vec<u64> = Vec::with_capacity(text_bytes / 8 * (max_n - min_n + 1) + 16);
+    let mut entries: Vec<u64> = Vec::new();
     let mut term_studies = Vec::new();
     for (i, text) in texts.iter().enumerate() {
         tokenizer.for_each_term_id(text, scratch, |id, _| {
@@ -443,7 +438,6 @@ fn count_chunk(tokenizer: &Tokenizer, texts: &[&str], studies: Option<&[u32]>, s
         touched.clear();
         indptr.push(entries.len());
     }
-    entries.shrink_to_fit();
     term_studies.sort_unstable();
     term_studies.dedup();
     let mut term_text = String::new();
