@@ -18,6 +18,15 @@ use themata::tfidf::{Idf, Norm, Tf, TfidfParams};
 use themata::tokenize::{Compat, Language, NumberPolicy, StopList, StopWordsTiming, TokenizerParams};
 use themata::vocab::{DocFreq, TextBatch, VocabParams, count_terms};
 
+/// mimalloc (its v2 series) rather than the system allocator: `vectorize` allocates and frees chunk
+/// results of a few hundred KB in bursts, and glibc's heap kept them (peak memory then depended on the
+/// order of frees) or mapped fresh zeroed pages for them (a tenth of the CPU time was page faults).
+/// mimalloc reuses them and returns what stays free after 10 ms: count + weight on real.jsonl took
+/// 0.549 s against 0.636 s (medians of 15 interleaved runs), and the 1000 MB tier peaked at 1.73 GB
+/// against 1.92-2.52 GB.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "themata",
