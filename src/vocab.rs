@@ -130,12 +130,11 @@ impl ChunkCounts {
                 let local = used[at] as usize;
                 to_folded[local] = id;
                 if new {
-                    folded.freqs.push([0; 2]);
+                    folded.freqs.push(Freqs::default());
                 }
-                // Both frequencies in one place: one cache miss a term, not two (the table is large).
                 let (counts, freqs) = (self.counts[local], &mut folded.freqs[id as usize]);
-                freqs[0] += u64::from(counts.df);
-                freqs[1] += u64::from(counts.tf);
+                freqs.df += u64::from(counts.df);
+                freqs.tf += u64::from(counts.tf);
             });
             if with_studies {
                 folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
@@ -150,10 +149,17 @@ impl ChunkCounts {
 #[derive(Default)]
 struct FoldedTerms {
     terms: BatchInterner,
-    /// Document and corpus frequency of each term.
-    freqs: Vec<[u64; 2]>,
+    freqs: Vec<Freqs>,
     /// (folded term, study) pairs of every chunk, deduplicated at the merge.
     study_pairs: Vec<(u32, u32)>,
+}
+
+/// A folded term's document and corpus frequency, side by side: one cache miss a term when a chunk adds
+/// its counts, not two (the table of every term is large).
+#[derive(Clone, Copy, Default)]
+struct Freqs {
+    df: u64,
+    tf: u64,
 }
 
 /// A chunk's rows once its terms are folded: entries still name the chunk's own terms (the merge maps
@@ -476,8 +482,8 @@ fn merge_chunks(chunks: Vec<ChunkRows>, folded: FoldedTerms, n_docs: usize, with
     }
     let terms: Vec<String> = order.par_iter().map(|&id| folded_terms.resolve(id).to_string()).collect();
     let n_terms = terms.len();
-    let df: Vec<u64> = order.iter().map(|&id| freqs[id as usize][0]).collect();
-    let tf: Vec<u64> = order.iter().map(|&id| freqs[id as usize][1]).collect();
+    let df: Vec<u64> = order.iter().map(|&id| freqs[id as usize].df).collect();
+    let tf: Vec<u64> = order.iter().map(|&id| freqs[id as usize].tf).collect();
     let n_studies = with_studies.then(|| {
         study_pairs.par_sort_unstable();
         study_pairs.dedup();
