@@ -127,15 +127,23 @@ impl ChunkCounts {
             let mut folded = folded.lock().expect("no chunk panicked");
             let folded = &mut *folded;
             folded.terms.intern_all(&used_terms, |at, id, new| {
-                let local = used[at] as usize;
-                to_folded[local] = id;
+                to_folded[used[at] as usize] = id;
                 if new {
                     folded.freqs.push(Freqs::default());
                 }
-                let (counts, freqs) = (self.counts[local], &mut folded.freqs[id as usize]);
+            });
+            // Each term's frequencies are a cache miss in a table of every term: with the ids known,
+            // fetch them 16 terms ahead (added inside the lookups, they were 40% of the fold).
+            const AHEAD: usize = 16;
+            for (i, &local) in used.iter().enumerate() {
+                if let Some(&ahead) = used.get(i + AHEAD) {
+                    crate::tokenize::prefetch(&folded.freqs[to_folded[ahead as usize] as usize]);
+                }
+                let (counts, freqs) =
+                    (self.counts[local as usize], &mut folded.freqs[to_folded[local as usize] as usize]);
                 freqs.df += u64::from(counts.df);
                 freqs.tf += u64::from(counts.tf);
-            });
+            }
             if with_studies {
                 folded.study_pairs.extend(self.term_studies.iter().map(|&(t, s)| (to_folded[t as usize], s)));
             }

@@ -292,7 +292,7 @@ const PREFETCH_AHEAD: usize = 16;
 
 /// Asks the cache for the line holding `*at`; a hint only (never faults, even past the end).
 #[inline(always)]
-fn prefetch<T>(at: *const T) {
+pub(crate) fn prefetch<T>(at: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing architecturally and cannot fault, whatever the address.
     unsafe {

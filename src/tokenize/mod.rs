@@ -36,6 +36,7 @@ use unicode_normalization::UnicodeNormalization;
 pub use segment::{is_python_word_char, unicode_words};
 pub use stop_words::{SKLEARN_ENGLISH, SNOWBALL_ENGLISH, parse_word_list};
 
+pub(crate) use intern::prefetch;
 pub use intern::{BatchInterner, Interner, KeyInterner, StrInterner, hash_slice};
 
 use crate::parallel::{doc_chunks, with_threads};
