@@ -601,14 +601,19 @@ fn vectorize(args: &VectorizeArgs, bars: &Bars) -> anyhow::Result<()> {
     // Millions of ids on large corpora: end to end in one buffer, not a String each.
     let mut ids = StrList::default();
     let mut study_index = DenseIndex::default();
+    // The first batches are smaller (one chunk's worth of text, then doubling up to BATCH_BYTES): the
+    // other threads have nothing to count until the first batch is read (real.jsonl, count + weight,
+    // 14 interleaved runs: 0.562 -> 0.530 s).
+    let mut batch_bytes = themata::parallel::CHUNK_BYTES;
     counter.add_stream(|batch: &mut TextBatch| -> Result<bool, CorpusError> {
-        while batch.len() < BATCH && batch.text_bytes() < BATCH_BYTES {
+        while batch.len() < BATCH && batch.text_bytes() < batch_bytes {
             let Some(quote) = reader.next() else { break };
             let quote = quote?;
             batch.push(&quote.text, study_index.of(quote.study.as_deref()));
             ids.push(&quote.id);
         }
         bars.advance(batch.len() as u64);
+        batch_bytes = (batch_bytes * 2).min(BATCH_BYTES);
         Ok(!batch.is_empty())
     })?;
     let any_study = !study_index.names.is_empty();
